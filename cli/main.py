@@ -1,0 +1,33 @@
+"""The `baton` command: one entry point for every command-line task."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from cli import policy_cmd, score
+from cli.errors import UsageError
+from domain.policy import PolicyError
+
+COMMANDS = [score, policy_cmd]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="baton", description="Durable sales-to-CS handoffs on Temporal.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for command in COMMANDS:
+        command.add_parser(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (UsageError, PolicyError) as err:
+        print(f"baton: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

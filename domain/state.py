@@ -1,0 +1,164 @@
+"""Where a handoff stands: the workflow's state, its query result and the read model's input."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from domain.approach import ApproachDecision
+from domain.deal import Deal
+from domain.document import FieldName, HandoffDocument
+from domain.policy import Milestone
+from domain.roles import Role, SlaName
+from domain.scoring import QualityReport
+from domain.timeline import TimelineEntry
+
+
+class Phase(StrEnum):
+    PRE_CLOSE = "pre_close"
+    DOCUMENTING = "documenting"
+    INTAKE_REVIEW = "intake_review"
+    INTRO = "intro"
+    KICKOFF = "kickoff"
+    ONBOARDING = "onboarding"
+    TRANSITIONED = "transitioned"
+    CLOSED = "closed"
+
+
+class Outcome(StrEnum):
+    OPEN = "open"
+    HANDED_OFF = "handed_off"
+    LOST = "lost"
+
+
+class DeadlineStatus(StrEnum):
+    PENDING = "pending"
+    EXTENDED = "extended"
+    MET = "met"
+    BREACHED = "breached"
+    CANCELLED = "cancelled"
+
+
+class EscalationStep(BaseModel):
+    at: datetime
+    to: Role
+    fired: bool = False
+
+
+class Extension(BaseModel):
+    previous_due: datetime
+    new_due: datetime
+    reason: str
+    by: str = ""
+    at: datetime
+
+
+class Deadline(BaseModel):
+    sla: SlaName
+    due: datetime
+    set_at: datetime
+    status: DeadlineStatus = DeadlineStatus.PENDING
+    met_at: datetime | None = None
+    breached_at: datetime | None = None
+    on_breach: Role | None = None
+    escalations: list[EscalationStep] = Field(default_factory=list)
+    extensions: list[Extension] = Field(default_factory=list)
+
+    @property
+    def open(self) -> bool:
+        return self.status in (DeadlineStatus.PENDING, DeadlineStatus.EXTENDED)
+
+    @property
+    def watching(self) -> bool:
+        """Still has something to fire: a due instant or an escalation step not yet reached."""
+        return self.open or (self.status is DeadlineStatus.BREACHED and any(not s.fired for s in self.escalations))
+
+
+class Escalated(BaseModel):
+    sla: SlaName
+    to: Role
+    at: datetime
+    person: str = ""
+
+
+class Owners(BaseModel):
+    ae: str = ""
+    sales_manager: str = ""
+    vp_sales: str = ""
+    csm: str = ""
+    cs_team: str = ""
+    recovery_owner: str = ""
+    partner: str = ""
+
+
+class IntakeReview(BaseModel):
+    reviewer: str
+    rating: int
+    overrides: dict[FieldName, float] = Field(default_factory=dict)
+    comments: str = ""
+    accepted: bool
+    at: datetime
+
+
+class Facts(BaseModel):
+    """When each step of the handoff happened (None: not yet)."""
+
+    won_at: datetime | None = None
+    submitted_at: datetime | None = None
+    briefed_at: datetime | None = None
+    intro_scheduled_at: datetime | None = None
+    intro_scheduled_for: datetime | None = None
+    intro_held_at: datetime | None = None
+    first_touch_at: datetime | None = None
+    kickoff_at: datetime | None = None
+    implementation_owner_contacted_at: datetime | None = None
+    ae_departed_at: datetime | None = None
+    transitioned_at: datetime | None = None
+    ended_at: datetime | None = None
+
+
+class Commission(BaseModel):
+    released: bool = False
+    at: datetime | None = None
+    note: str = ""
+
+
+class ChildStatus(BaseModel):
+    workflow_id: str
+    kind: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    passed: bool | None = None
+    summary: dict = Field(default_factory=dict)
+
+
+class HandoffState(BaseModel):
+    workflow_id: str
+    deal: Deal
+    policy_name: str
+    phase: Phase
+    outcome: Outcome = Outcome.OPEN
+    approach: ApproachDecision | None = None
+    document: HandoffDocument = Field(default_factory=HandoffDocument)
+    quality: QualityReport | None = None
+    returned_to_sales: bool = False
+    intake: IntakeReview | None = None
+    owners: Owners = Field(default_factory=Owners)
+    facts: Facts = Field(default_factory=Facts)
+    deadlines: dict[SlaName, Deadline] = Field(default_factory=dict)
+    escalations: list[Escalated] = Field(default_factory=list)
+    commission: Commission = Field(default_factory=Commission)
+    success_plan: list[str] = Field(default_factory=list)
+    milestones: dict[Milestone, datetime] = Field(default_factory=dict)
+    children: dict[str, ChildStatus] = Field(default_factory=dict)
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+
+    @property
+    def sla_breached(self) -> bool:
+        return any(d.breached_at is not None for d in self.deadlines.values())
+
+    @property
+    def ended(self) -> bool:
+        return self.phase is Phase.CLOSED
