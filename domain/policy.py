@@ -231,10 +231,18 @@ class Milestone(StrEnum):
     FIRST_VALUE = "first_value"
 
 
+def _default_schedule() -> dict[Milestone, Any]:
+    spans = {"setup_complete": "7d", "training_done": "14d", "activation_achieved": "21d", "first_value": "30d"}
+    return {Milestone(name): parse_duration(span) for name, span in spans.items()}
+
+
 class OnboardingPolicy(_Section):
     trigger: OnboardingTrigger = OnboardingTrigger.HYBRID
     after: DurationField = parse_duration("30d")
     required_milestones: list[Milestone] = Field(default_factory=lambda: list(Milestone))
+    schedule: dict[Milestone, DurationField] = Field(
+        default_factory=_default_schedule, description="when each milestone is due, counted from the close"
+    )
 
 
 class CommissionPolicy(_Section):

@@ -1,0 +1,48 @@
+"""Activities that write the read model. Sync: the worker runs them on its thread pool."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel
+from sqlalchemy.engine import Engine
+from temporalio import activity
+
+from domain.policy import CsTeam
+from domain.state import HandoffState
+from store import repository
+from store.engine import make_engine, session_scope
+
+
+class AssignCsm(BaseModel):
+    workflow_id: str
+    team: CsTeam
+    day: date
+
+
+class CsmChoice(BaseModel):
+    csm: str | None
+    team: str
+    reason: str
+
+
+class StoreActivities:
+    """Owns the store's engine; the worker builds one instance from its settings."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str | None = None) -> "StoreActivities":
+        return cls(make_engine(url))
+
+    @activity.defn(name="store_record")
+    def record(self, state: HandoffState) -> int:
+        with session_scope(self.engine, write=True) as session:
+            return repository.record_state(session, state)
+
+    @activity.defn(name="store_assign_csm")
+    def assign_csm(self, request: AssignCsm) -> CsmChoice:
+        with session_scope(self.engine, write=True) as session:
+            pick = repository.choose_csm(session, request.workflow_id, request.team, request.day)
+        return CsmChoice(csm=pick.csm, team=request.team.name, reason=pick.reason)

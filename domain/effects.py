@@ -1,0 +1,55 @@
+"""What the handoff rules ask the outside world to do; the workflow runs each as an activity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Notify:
+    key: str
+    event: str
+    to: list[str]
+    subject: str
+    text: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CreateCrmTask:
+    key: str
+    owner: str
+    subject: str
+    body: str = ""
+    due: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ReleaseCommission:
+    key: str
+    note: str
+
+
+@dataclass(frozen=True)
+class AssignCsm:
+    team: str
+
+
+@dataclass(frozen=True)
+class StartOnboarding:
+    pass
+
+
+@dataclass(frozen=True)
+class StartPostCheck:
+    pass
+
+
+@dataclass(frozen=True)
+class EndChildren:
+    reason: str
+
+
+Effect = Notify | CreateCrmTask | ReleaseCommission | AssignCsm | StartOnboarding | StartPostCheck | EndChildren

@@ -1,0 +1,100 @@
+"""Onboarding to CS: when the handover triggers, and the summary CS receives."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from domain.deal import Deal
+from domain.messages import MilestoneReached, PostCheckAnswers, Sentiment
+from domain.policy import Milestone, OnboardingPolicy, OnboardingTrigger, PostCheckPolicy
+
+
+class OnboardingInput(BaseModel):
+    parent_id: str
+    deal: Deal
+    policy: OnboardingPolicy
+    closed_at: datetime
+
+
+class OnboardingSummary(BaseModel):
+    trigger: str
+    completion: float = Field(description="% of required milestones reached")
+    activation_achieved: bool
+    reached: dict[Milestone, datetime]
+    open_items: list[Milestone]
+    sentiment: Sentiment | None
+    risks: list[str]
+    expansion_signals: list[str]
+
+
+def transition_due(policy: OnboardingPolicy, closed_at: datetime) -> datetime | None:
+    """The time trigger's instant, or None when only milestones trigger the handover."""
+    if policy.trigger is OnboardingTrigger.MILESTONE:
+        return None
+    return closed_at + policy.after.as_timedelta()
+
+
+def milestones_complete(policy: OnboardingPolicy, reached: dict[Milestone, datetime]) -> bool:
+    if policy.trigger is OnboardingTrigger.TIME:
+        return False
+    return all(milestone in reached for milestone in policy.required_milestones)
+
+
+def summarise(policy: OnboardingPolicy, notes: list[MilestoneReached], reached: dict[Milestone, datetime], trigger: str) -> OnboardingSummary:
+    required = policy.required_milestones or list(Milestone)
+    done = [m for m in required if m in reached]
+    sentiments = [note.sentiment for note in notes if note.sentiment]
+    return OnboardingSummary(
+        trigger=trigger,
+        completion=round(len(done) / len(required) * 100, 1),
+        activation_achieved=Milestone.ACTIVATION_ACHIEVED in reached,
+        reached=dict(reached),
+        open_items=[m for m in required if m not in reached],
+        sentiment=sentiments[-1] if sentiments else None,
+        risks=[risk for note in notes for risk in note.risks],
+        expansion_signals=[signal for note in notes for signal in note.expansion_signals],
+    )
+
+
+class UsageReport(BaseModel):
+    measured: bool
+    active_users: int = 0
+    source: str = ""
+
+
+class PostCheckInput(BaseModel):
+    parent_id: str
+    deal: Deal
+    policy: PostCheckPolicy
+    schedule: dict[Milestone, datetime] = Field(description="when each required milestone was due")
+    reached: dict[Milestone, datetime]
+    partner: bool = False
+
+
+class PostCheckResult(BaseModel):
+    passed: bool
+    failures: list[str]
+    usage: UsageReport
+    answers: PostCheckAnswers | None
+
+
+def evaluate(check: PostCheckInput, usage: UsageReport, answers: PostCheckAnswers | None, now: datetime) -> PostCheckResult:
+    """Day 30: milestones on schedule, product in use, no concerns, and the CSM has the context."""
+    failures = []
+    for milestone, due in sorted(check.schedule.items(), key=lambda item: item[1]):
+        reached = check.reached.get(milestone)
+        if due <= now and (reached is None or reached > due):
+            failures.append(f"milestone {milestone.value} not reached by {due.date().isoformat()}")
+    if usage.measured and usage.active_users < check.policy.min_active_users:
+        failures.append(f"usage: {usage.active_users} active users (at least {check.policy.min_active_users} expected)")
+    if answers is None:
+        failures.append("the CSM did not answer the 30-day check")
+    else:
+        if not answers.enough_context:
+            failures.append("the CSM lacks the context to manage the account")
+        failures.extend(f"concern raised: {concern}" for concern in answers.concerns)
+        if check.partner and answers.partner_confirmed is not True:
+            failures.append("partner: the CSM cannot say what the customer wants and who confirms it")
+    return PostCheckResult(passed=not failures, failures=failures, usage=usage, answers=answers)

@@ -1,0 +1,1 @@
+"""Alembic migrations of the read model (a package so a wheel ships them)."""

@@ -1,0 +1,124 @@
+"""Shared test harness: one time-skipping Temporal server per session, a fresh worker per test."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import pytest
+import pytest_asyncio
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.crm import CrmActivities
+from activities.notify import NotifyActivities
+from activities.notify_sinks import LogSink
+from activities.store_activities import StoreActivities
+from activities.usage import UsageActivities, UsageRequest
+from store.engine import make_engine
+from store.migrate import upgrade
+from worker.connect import data_converter
+from worker.registry import WORKFLOWS, activities_of
+from worker.temporal_binaries import test_server_path
+from workflows import search_attributes
+
+async def register_search_attributes(client: Client, namespace: str = "default") -> None:
+    """The time-skipping server fails a workflow task that upserts an unregistered attribute."""
+    wanted = {key.name: int(key.indexed_value_type) for key in search_attributes.ALL}
+    await client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(namespace=namespace, search_attributes=wanted)
+    )
+
+
+@pytest_asyncio.fixture(scope="session")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    environment = await WorkflowEnvironment.start_time_skipping(
+        data_converter=data_converter(), test_server_existing_path=test_server_path()
+    )
+    await register_search_attributes(environment.client)
+    yield environment
+    await environment.shutdown()
+
+
+class FakeUsage:
+    """A usage source the test sets: None means not measured."""
+
+    name = "fake"
+
+    def __init__(self) -> None:
+        self.users: int | None = 5
+
+    async def active_users(self, request: UsageRequest) -> int | None:
+        return self.users
+
+
+@dataclass
+class Rig:
+    """A worker on its own task queue with real activities: SQLite store, log sink, no-op CRM."""
+
+    client: Client
+    env: WorkflowEnvironment
+    task_queue: str
+    sink: LogSink
+    store: StoreActivities
+    usage: FakeUsage
+    started: list[str] = field(default_factory=list)
+
+    async def end_all(self) -> None:
+        """Terminate what this test started: on the time-skipping server, a run left waiting on a
+        task queue without a worker keeps later tests from skipping time."""
+        for workflow_id in self.started:
+            for run_id in (workflow_id, f"{workflow_id}-onboarding", f"{workflow_id}-post-check"):
+                try:
+                    await self.client.get_workflow_handle(run_id).terminate("test over")
+                except Exception:  # already closed or never started
+                    pass
+
+
+@pytest.fixture
+def rig_factory(env, tmp_path) -> Callable:
+    @asynccontextmanager
+    async def make(activities_override: list | None = None) -> AsyncIterator[Rig]:
+        url = f"sqlite:///{tmp_path}/baton-{uuid.uuid4().hex[:6]}.db"
+        upgrade(url)
+        sink = LogSink()
+        store = StoreActivities(make_engine(url))
+        usage = FakeUsage()
+        acts = activities_of(CrmActivities({}), NotifyActivities([sink]), store, UsageActivities(usage))
+        if activities_override:
+            names = {getattr(a, "__temporal_activity_definition").name for a in activities_override}
+            acts = [a for a in acts if getattr(a, "__temporal_activity_definition").name not in names] + activities_override
+        task_queue = f"tq-{uuid.uuid4()}"
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            async with Worker(env.client, task_queue=task_queue, workflows=WORKFLOWS, activities=acts,
+                              activity_executor=pool):
+                rig = Rig(env.client, env, task_queue, sink, store, usage)
+                try:
+                    yield rig
+                finally:
+                    await rig.end_all()
+        store.engine.dispose()
+
+    return make
+
+
+async def assert_eventually(check: Callable, timeout: float = 10.0, interval: float = 0.05):
+    """Poll until `check` (sync or async) stops raising AssertionError; never a bare sleep."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        try:
+            result = check()
+            if asyncio.iscoroutine(result):
+                result = await result
+            return result
+        except AssertionError:
+            if loop.time() > deadline:
+                raise
+            await asyncio.sleep(interval)

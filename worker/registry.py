@@ -1,0 +1,36 @@
+"""What a Baton worker runs; the tests register the same lists."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from activities.crm import CrmActivities
+from activities.crm_clients import crm_clients_from_env
+from activities.notify import NotifyActivities, sinks_from_env
+from activities.store_activities import StoreActivities
+from activities.usage import UsageActivities, usage_source_from_env
+from store.engine import make_engine
+from workflows.handoff import DealHandoffWorkflow
+from workflows.onboarding import OnboardingTransitionWorkflow
+from workflows.post_check import PostHandoffCheckWorkflow
+
+WORKFLOWS = [DealHandoffWorkflow, OnboardingTransitionWorkflow, PostHandoffCheckWorkflow]
+
+
+def activities_of(crm: CrmActivities, notify: NotifyActivities, store: StoreActivities, usage: UsageActivities) -> list:
+    return [
+        crm.fetch_deal, crm.create_task, crm.release_commission,
+        notify.notify,
+        store.record, store.assign_csm,
+        usage.lookup,
+    ]
+
+
+def build_activities(env: Mapping[str, str], database_url: str | None = None) -> list:
+    """Each activity class built once from the environment, owning its clients."""
+    return activities_of(
+        CrmActivities(crm_clients_from_env(env)),
+        NotifyActivities(sinks_from_env(env)),
+        StoreActivities(make_engine(database_url)),
+        UsageActivities(usage_source_from_env(env)),
+    )

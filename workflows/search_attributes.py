@@ -1,0 +1,49 @@
+"""The search attributes operators filter handoffs by in the Temporal UI (plain text: no contact data)."""
+
+from __future__ import annotations
+
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
+
+from domain.state import HandoffState
+
+DEAL_ID = SearchAttributeKey.for_keyword("BatonDealId")
+ACCOUNT = SearchAttributeKey.for_keyword("BatonAccount")
+CRM = SearchAttributeKey.for_keyword("BatonCrm")
+APPROACH = SearchAttributeKey.for_keyword("BatonApproach")
+PHASE = SearchAttributeKey.for_keyword("BatonPhase")
+TIER = SearchAttributeKey.for_keyword("BatonTier")
+SCORE = SearchAttributeKey.for_float("BatonScore")
+AE = SearchAttributeKey.for_keyword("BatonAe")
+CSM = SearchAttributeKey.for_keyword("BatonCsm")
+SLA_BREACHED = SearchAttributeKey.for_bool("BatonSlaBreached")
+CLOSED_AT = SearchAttributeKey.for_datetime("BatonClosedAt")
+
+ALL = [DEAL_ID, ACCOUNT, CRM, APPROACH, PHASE, TIER, SCORE, AE, CSM, SLA_BREACHED, CLOSED_AT]
+
+
+def values(state: HandoffState) -> dict[str, object]:
+    """Each attribute's value for this state; unknown values are left out rather than blank."""
+    deal = state.deal
+    found: dict[str, object] = {
+        DEAL_ID.name: deal.deal_id,
+        CRM.name: deal.crm,
+        PHASE.name: state.phase.value,
+        SLA_BREACHED.name: state.sla_breached,
+        ACCOUNT.name: deal.account or None,
+        AE.name: state.owners.ae or None,
+        CSM.name: state.owners.csm or None,
+        APPROACH.name: state.approach.approach.value if state.approach else None,
+        TIER.name: state.quality.tier.value if state.quality else None,
+        SCORE.name: state.quality.score if state.quality else None,
+        CLOSED_AT.name: deal.closed_at,
+    }
+    return {name: value for name, value in found.items() if value is not None}
+
+
+def pairs(found: dict[str, object]) -> list[SearchAttributePair]:
+    by_name = {key.name: key for key in ALL}
+    return [by_name[name].value_set(value) for name, value in found.items()]
+
+
+def typed(state: HandoffState) -> TypedSearchAttributes:
+    return TypedSearchAttributes(pairs(values(state)))
