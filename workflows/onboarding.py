@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
@@ -11,7 +12,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.notify import NotifyActivities
     from domain.errors import ErrorType
-    from domain.messages import MilestoneReached, MilestoneSignal
+    from domain.messages import ChildFinished, MilestoneReached, MilestoneSignal
     from domain.notifications import Notification
     from domain.onboarding import OnboardingInput, OnboardingSummary, milestones_complete, summarise, transition_due
     from domain.policy import Milestone
@@ -30,6 +31,7 @@ class OnboardingTransitionWorkflow:
         self._reached: dict[Milestone, object] = {}
         self._notes: list[MilestoneReached] = []
         self._done: OnboardingSummary | None = None
+        self._forwarding: list[asyncio.Task] = []
 
     @workflow.run
     async def run(self, input: OnboardingInput) -> OnboardingSummary:
@@ -46,6 +48,7 @@ class OnboardingTransitionWorkflow:
         summary = summarise(input.policy, self._notes, self._reached, trigger)
         self._done = summary
         await workflow.wait_condition(workflow.all_handlers_finished)
+        await asyncio.gather(*self._forwarding)
         await workflow.execute_activity_method(
             NotifyActivities.notify,
             Notification(
@@ -56,20 +59,21 @@ class OnboardingTransitionWorkflow:
             ),
             start_to_close_timeout=timedelta(seconds=30), retry_policy=PATIENT, summary="notify: CS introduction",
         )
-        from domain.messages import ChildFinished
-
         parent = workflow.get_external_workflow_handle(input.parent_id)
         await parent.signal("child_finished", ChildFinished(kind="onboarding", workflow_id=workflow.info().workflow_id,
                                                              passed=True, summary=summary.model_dump(mode="json")))
         return summary
 
     @workflow.update
-    async def milestone(self, msg: MilestoneReached) -> OnboardingSummary:
+    def milestone(self, msg: MilestoneReached) -> OnboardingSummary:
         now = workflow.now()
         self._reached[msg.milestone] = now
         self._notes.append(msg)
+        # The caller gets its answer at once; the parent hears of it in the background.
         parent = workflow.get_external_workflow_handle(self._input.parent_id)
-        await parent.signal("milestone_reached", MilestoneSignal(milestone=msg.milestone, at=now))
+        self._forwarding.append(asyncio.create_task(
+            parent.signal("milestone_reached", MilestoneSignal(milestone=msg.milestone, at=now))
+        ))
         return summarise(self._input.policy, self._notes, self._reached, "pending")
 
     @milestone.validator
