@@ -7,14 +7,16 @@ from collections.abc import Mapping
 from activities.crm import CrmActivities
 from activities.crm_clients import crm_clients_from_env
 from activities.notify import NotifyActivities, sinks_from_env
+from activities.report_activities import ReportActivities
 from activities.store_activities import StoreActivities
 from activities.usage import UsageActivities, usage_source_from_env
 from store.engine import make_engine
+from workflows.governance import MonthlyGovernanceWorkflow
 from workflows.handoff import DealHandoffWorkflow
 from workflows.onboarding import OnboardingTransitionWorkflow
 from workflows.post_check import PostHandoffCheckWorkflow
 
-WORKFLOWS = [DealHandoffWorkflow, OnboardingTransitionWorkflow, PostHandoffCheckWorkflow]
+WORKFLOWS = [DealHandoffWorkflow, OnboardingTransitionWorkflow, PostHandoffCheckWorkflow, MonthlyGovernanceWorkflow]
 
 
 def activities_of(crm: CrmActivities, notify: NotifyActivities, store: StoreActivities, usage: UsageActivities) -> list:
@@ -28,9 +30,11 @@ def activities_of(crm: CrmActivities, notify: NotifyActivities, store: StoreActi
 
 def build_activities(env: Mapping[str, str], database_url: str | None = None) -> list:
     """Each activity class built once from the environment, owning its clients."""
-    return activities_of(
+    engine = make_engine(database_url)
+    handoff = activities_of(
         CrmActivities(crm_clients_from_env(env)),
         NotifyActivities(sinks_from_env(env)),
-        StoreActivities(make_engine(database_url)),
+        StoreActivities(engine),
         UsageActivities(usage_source_from_env(env)),
     )
+    return [*handoff, ReportActivities(engine).governance]

@@ -1,0 +1,44 @@
+"""The FastAPI application: CRM webhooks, the generic event endpoint and the handoff API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from temporalio.client import Client
+
+from api import errors
+from api.routes import (
+    events, handoff_messages, handoffs, health, webhooks_hubspot, webhooks_pipedrive, webhooks_salesforce,
+)  # fmt: skip
+from api.settings import ApiSettings, get_settings
+from cli.policy_file import read_policy
+from store.engine import make_engine
+from worker.connect import connect
+
+DESCRIPTION = """Baton's ingestion and handoff API.
+
+Webhooks authenticate by each CRM's own scheme; every other endpoint takes a bearer API key whose
+roles (`crm`, `ae`, `cs_lead`, `operator`) are configured as hashes in `BATON_API_KEYS`. Each
+endpoint's description names the roles it accepts. Health checks are unauthenticated."""
+
+
+def create_app(settings: ApiSettings | None = None, client: Client | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings or get_settings()
+        # Lazy: the API starts (and /readyz says why it is not ready) while Temporal is still down.
+        app.state.client = client or await connect(lazy=True)
+        app.state.policy = read_policy(app.state.settings.policy_file)
+        app.state.engine = make_engine(app.state.settings.database_url)
+        try:
+            yield
+        finally:
+            app.state.engine.dispose()
+
+    app = FastAPI(title="Baton", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    errors.install(app)
+    for module in (health, webhooks_hubspot, webhooks_salesforce, webhooks_pipedrive, events, handoffs, handoff_messages):
+        app.include_router(module.router)
+    return app

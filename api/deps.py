@@ -1,0 +1,116 @@
+"""What routes receive: the one Temporal client, the policy, the store, the caller's roles, a handle."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.engine import Engine
+from temporalio.client import Client, WorkflowHandle
+
+from api.ingest import Ingest
+from api.settings import ApiSettings
+from domain.ids import check_crm_name, check_deal_id, handoff_workflow_id, normalise_salesforce_id
+from domain.policy import Policy
+from domain.state import HandoffState
+from workflows.handoff import DealHandoffWorkflow
+
+
+def _client(request: Request) -> Client:
+    return request.app.state.client
+
+
+def _settings(request: Request) -> ApiSettings:
+    return request.app.state.settings
+
+
+def _policy(request: Request) -> Policy:
+    return request.app.state.policy
+
+
+def _engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+ClientDep = Annotated[Client, Depends(_client)]
+SettingsDep = Annotated[ApiSettings, Depends(_settings)]
+PolicyDep = Annotated[Policy, Depends(_policy)]
+StoreDep = Annotated[Engine, Depends(_engine)]
+
+_bearer = HTTPBearer(auto_error=False, description="an API key; its roles are configured in BATON_API_KEYS")
+
+
+def caller_roles(settings: ApiSettings, key: str) -> frozenset[str]:
+    """Every configured hash is compared, so the time taken does not tell how close a guess came."""
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest().encode("ascii")
+    roles: frozenset[str] = frozenset()
+    for configured, granted in settings.key_roles.items():
+        if hmac.compare_digest(digest, configured.encode("ascii")):
+            roles = granted
+    return roles
+
+
+def require_roles(*allowed: str) -> Callable[..., frozenset[str]]:
+    def check(
+        settings: SettingsDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> frozenset[str]:
+        challenge = {"WWW-Authenticate": "Bearer"}
+        if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+            raise HTTPException(401, "an API key is required (Authorization: Bearer <key>)", headers=challenge)
+        roles = caller_roles(settings, credentials.credentials)
+        if not roles:
+            raise HTTPException(401, "unknown API key", headers=challenge)
+        if not roles & set(allowed):
+            raise HTTPException(403, f"this needs one of the roles: {', '.join(allowed)}")
+        return roles
+
+    return check
+
+
+def roles_note(*roles: str) -> str:
+    """The line each endpoint's OpenAPI description carries, so the docs say who may call it."""
+    return f"Roles: {', '.join(f'`{role}`' for role in roles)} (bearer API key)."
+
+
+def _invalid(where: str, message: str) -> HTTPException:
+    return HTTPException(422, [{"loc": ["path", where], "msg": message, "type": "value_error"}])
+
+
+def handoff_id(
+    crm: Annotated[str, Path(description="hubspot, salesforce, pipedrive or a /v1/events source", examples=["hubspot"])],
+    deal_id: Annotated[str, Path(description="the deal's id in that CRM", examples=["9876543210"])],
+) -> str:
+    try:
+        check_crm_name(crm)
+    except ValueError as err:
+        raise _invalid("crm", str(err)) from None
+    try:
+        # Both Salesforce id forms name one deal, and its workflow id uses the 18-character one.
+        deal_id = normalise_salesforce_id(deal_id) if crm == "salesforce" else check_deal_id(deal_id)
+    except ValueError as err:
+        raise _invalid("deal_id", str(err)) from None
+    return handoff_workflow_id(crm, deal_id)
+
+
+HandoffId = Annotated[str, Depends(handoff_id)]
+
+
+def handoff_handle(client: ClientDep, workflow_id: HandoffId) -> WorkflowHandle[DealHandoffWorkflow, HandoffState]:
+    return client.get_workflow_handle_for(DealHandoffWorkflow.run, workflow_id)
+
+
+HandoffHandle = Annotated[WorkflowHandle[DealHandoffWorkflow, HandoffState], Depends(handoff_handle)]
+
+
+def _ingest(request: Request) -> Ingest:
+    settings: ApiSettings = request.app.state.settings
+    state = request.app.state
+    return Ingest(state.client, state.policy, state.engine, settings.task_queue, settings.rpc_timeout_seconds)
+
+
+IngestDep = Annotated[Ingest, Depends(_ingest)]

@@ -1,0 +1,169 @@
+"""Start or advance a deal's handoff from CRM events: the rules every ingestion route shares.
+
+Signal-with-start, not update-with-start: it answers without waiting for a worker, so a webhook is
+acknowledged as soon as Temporal holds the start durably (DECISIONS.md "Messages").
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from temporalio.client import Client, WorkflowExecutionDescription, WorkflowExecutionStatus
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.ingest_plan import EventOutcome, Outcome, Planned, plan, summary
+from domain.events import DealEvent
+from domain.messages import StageChanged
+from domain.policy import Policy
+from domain.state import Outcome as HandoffOutcome
+from domain.state import Phase
+from store.engine import session_scope
+from store.repository import was_handed_off
+from store.tables import HandoffRow
+from workflows import search_attributes
+from workflows.handoff import DealHandoffWorkflow, HandoffInput
+
+# The SDK takes a start signal by name only; the handler's own name keeps a rename from drifting.
+STAGE_CHANGED = DealHandoffWorkflow.stage_changed.__name__
+_START_KIND = "baton_start"
+CONCURRENT_DEALS = 16
+
+
+def _store_says(engine: Engine, workflow_id: str) -> tuple[bool, bool]:
+    """(handed off, ended lost) as the read model remembers it, which outlives Temporal's retention."""
+    with session_scope(engine) as session:
+        outcome = session.scalar(select(HandoffRow.outcome).where(HandoffRow.workflow_id == workflow_id))
+        return was_handed_off(session, workflow_id), outcome == HandoffOutcome.LOST.value
+
+
+class Ingest:
+    def __init__(self, client: Client, policy: Policy, engine: Engine, task_queue: str, rpc_timeout: float) -> None:
+        self.client, self.policy, self.engine, self.task_queue = client, policy, engine, task_queue
+        self.rpc_timeout = timedelta(seconds=rpc_timeout)
+
+    async def run(self, events: list[DealEvent]) -> list[EventOutcome]:
+        """Deals run side by side (a batch of 100 must beat HubSpot's 5-second timeout); one deal's
+        events run in order, so a pre-close stage followed by the win in one batch stays in order."""
+        planned = plan(events, self.policy)
+        by_deal: dict[str, list[int]] = {}
+        for index, item in enumerate(planned):
+            by_deal.setdefault(item.workflow_id, []).append(index)
+        outcomes: list[Outcome | None] = [None] * len(planned)
+        limit = asyncio.Semaphore(CONCURRENT_DEALS)
+
+        async def one_deal(indexes: list[int]) -> None:
+            async with limit:
+                for index in indexes:
+                    outcomes[index] = await self._one(planned[index])
+
+        results = await asyncio.gather(*(one_deal(ix) for ix in by_deal.values()), return_exceptions=True)
+        failure = next((r for r in results if isinstance(r, BaseException)), None)
+        if failure is not None:
+            raise failure
+        return [EventOutcome(workflow_id=item.workflow_id, deal_id=item.event.deal_id, stage=item.event.stage,
+                             kind=item.kind, outcome=outcome) for item, outcome in zip(planned, outcomes, strict=True)]
+
+    async def _one(self, item: Planned) -> Outcome:
+        if item.kind == "won":
+            return await self._won(item)
+        if item.kind == "pre_close":
+            return await self._pre_close(item)
+        if item.kind == "lost":
+            return await self._lost(item)
+        return Outcome.IGNORED
+
+    async def _won(self, item: Planned) -> Outcome:
+        handed_off, _ = await asyncio.to_thread(_store_says, self.engine, item.workflow_id)
+        before = await self._describe(item.workflow_id)
+        if handed_off:
+            return Outcome.DUPLICATE if _running(before) else Outcome.ALREADY_HANDED_OFF
+        if before is not None and not _running(before):
+            return await self._after_close(item, before)
+        try:
+            run_id = await self._start(item, WorkflowIDReusePolicy.REJECT_DUPLICATE)
+        except WorkflowAlreadyStartedError:
+            return await self._after_close(item, await self._describe(item.workflow_id))
+        return await self._classify(item, before, run_id)
+
+    async def _after_close(self, item: Planned, closed: WorkflowExecutionDescription | None) -> Outcome:
+        """Only a deal whose earlier run ended lost may have its id reused: it was won after all."""
+        if not await self._ended_lost(item.workflow_id, closed):
+            return Outcome.ALREADY_HANDED_OFF
+        await self._start(item, WorkflowIDReusePolicy.ALLOW_DUPLICATE)
+        return Outcome.STARTED
+
+    async def _pre_close(self, item: Planned) -> Outcome:
+        before = await self._describe(item.workflow_id)
+        if before is not None and not _running(before):
+            return Outcome.IGNORED
+        try:
+            run_id = await self._start(item, WorkflowIDReusePolicy.REJECT_DUPLICATE)
+        except WorkflowAlreadyStartedError:
+            return Outcome.IGNORED
+        return await self._classify(item, before, run_id)
+
+    async def _lost(self, item: Planned) -> Outcome:
+        handle = self.client.get_workflow_handle_for(DealHandoffWorkflow.run, item.workflow_id)
+        signal = StageChanged(stage=item.event.stage, kind="lost", at=item.event.occurred_at)
+        try:
+            await handle.signal(DealHandoffWorkflow.stage_changed, signal, rpc_timeout=self.rpc_timeout)
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
+            return Outcome.IGNORED
+        return Outcome.ENDED
+
+    async def _start(self, item: Planned, reuse: WorkflowIDReusePolicy) -> str | None:
+        won = item.kind == "won"
+        event = item.event
+        handle = await self.client.start_workflow(
+            DealHandoffWorkflow.run,
+            HandoffInput(deal=item.deal, policy=self.policy, document=event.document, won=won),
+            id=item.workflow_id,
+            task_queue=self.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=reuse,
+            start_signal=STAGE_CHANGED,
+            start_signal_args=[StageChanged(stage=event.stage, kind=item.kind, deal=item.deal,
+                                            document=event.document, at=event.occurred_at)],
+            static_summary=summary(item.deal, self.policy),
+            memo={_START_KIND: item.kind},
+            rpc_timeout=self.rpc_timeout,
+        )
+        return handle.result_run_id
+
+    async def _classify(self, item: Planned, before: WorkflowExecutionDescription | None, run_id: str | None) -> Outcome:
+        """Signal-with-start does not say (on every server) whether it started a run, so compare runs."""
+        if not _running(before) or run_id != before.run_id:
+            return Outcome.STARTED
+        if item.kind != "won":
+            return Outcome.DUPLICATE
+        phase = before.typed_search_attributes.get(search_attributes.PHASE)
+        # Before its first workflow task a run has no phase yet; its start memo tells what it began as.
+        began_pre_close = phase is None and await before.memo_value(_START_KIND, None) == "pre_close"
+        return Outcome.ADVANCED if phase == Phase.PRE_CLOSE.value or began_pre_close else Outcome.DUPLICATE
+
+    async def _describe(self, workflow_id: str) -> WorkflowExecutionDescription | None:
+        try:
+            return await self.client.get_workflow_handle(workflow_id).describe(rpc_timeout=self.rpc_timeout)
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
+            return None
+
+    async def _ended_lost(self, workflow_id: str, closed: WorkflowExecutionDescription | None) -> bool:
+        _, lost = await asyncio.to_thread(_store_says, self.engine, workflow_id)
+        if lost or closed is None or closed.status != WorkflowExecutionStatus.COMPLETED:
+            return lost
+        handle = self.client.get_workflow_handle_for(DealHandoffWorkflow.run, workflow_id, run_id=closed.run_id)
+        state = await handle.result(rpc_timeout=self.rpc_timeout)
+        return state.outcome is HandoffOutcome.LOST
+
+
+def _running(description: WorkflowExecutionDescription | None) -> bool:
+    return description is not None and description.status == WorkflowExecutionStatus.RUNNING

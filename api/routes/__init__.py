@@ -1,0 +1,1 @@
+"""One router per resource: CRM webhooks, generic events, handoffs and their messages, health."""

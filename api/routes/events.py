@@ -1,0 +1,75 @@
+"""The generic event: a deal stage from any other CRM or script, a churn, or a first-touch survey."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, HTTPException
+from pydantic import BaseModel
+
+from api import examples
+from api.crm import ChurnEventBody, DealEventBody, GenericEvent, to_deal_event
+from api.deps import IngestDep, StoreDep, require_roles, roles_note
+from api.ingest_plan import EventOutcome
+from domain.ids import handoff_workflow_id, normalise_salesforce_id
+from store.engine import session_scope
+from store.repository import record_churn, record_nps
+
+router = APIRouter(prefix="/v1", tags=["events"])
+ROLES = ("crm",)
+
+
+class Recorded(BaseModel):
+    type: str
+    outcome: str
+    workflow_id: str | None = None
+
+
+def _deal_id(source: str, deal_id: str, where: str) -> str:
+    """A source named salesforce keys its deals as the Salesforce routes do: 18 characters."""
+    if source != "salesforce":
+        return deal_id
+    try:
+        return normalise_salesforce_id(deal_id)
+    except ValueError as err:
+        raise HTTPException(422, [{"loc": ["body", *where.split(".")], "msg": str(err), "type": "value_error"}]) from None
+
+
+@router.post(
+    "/events",
+    status_code=202,
+    response_model=list[EventOutcome] | list[Recorded],
+    summary="A generic CRM event",
+    description=(
+        "`type` picks the event: `deal` (a stage change: starts or advances the handoff as the CRM webhooks do), "
+        "`churn` (recorded once per account and date) or `survey` (the first-touch NPS of the handoff "
+        "`baton-<source>-<deal_id>`). " + roles_note(*ROLES)
+    ),
+    dependencies=[Depends(require_roles(*ROLES))],
+)
+async def post_event(
+    event: Annotated[GenericEvent, Body(openapi_examples=examples.GENERIC_EVENTS)],
+    ingest: IngestDep,
+    engine: StoreDep,
+) -> list[EventOutcome] | list[Recorded]:
+    if isinstance(event, DealEventBody):
+        deal = event.deal.model_copy(update={"id": _deal_id(event.source, event.deal.id, "deal.id")})
+        return await ingest.run([to_deal_event(event.model_copy(update={"deal": deal}))])
+    if isinstance(event, ChurnEventBody):
+        new = await asyncio.to_thread(_churn, engine, event)
+        return [Recorded(type="churn", outcome="recorded" if new else "duplicate")]
+    workflow_id = handoff_workflow_id(event.source, _deal_id(event.source, event.deal_id, "deal_id"))
+    await asyncio.to_thread(_nps, engine, workflow_id, event.nps)
+    return [Recorded(type="survey", outcome="recorded", workflow_id=workflow_id)]
+
+
+def _churn(engine, event: ChurnEventBody) -> bool:
+    with session_scope(engine, write=True) as session:
+        return record_churn(session, event.account, event.churned_on, event.reason, event.source)
+
+
+def _nps(engine, workflow_id: str, nps: int) -> None:
+    with session_scope(engine, write=True) as session:
+        record_nps(session, workflow_id, nps, datetime.now(UTC))

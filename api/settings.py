@@ -1,0 +1,75 @@
+"""The API's configuration: one class, built on demand (never at import) from BATON_* variables.
+
+The Temporal connection is not here: it comes from the SDK's own env config (TEMPORAL_ADDRESS,
+TEMPORAL_NAMESPACE, profiles) through `worker.connect`.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROLES = frozenset({"crm", "ae", "cs_lead", "operator"})
+_SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+def parse_api_keys(text: str) -> dict[str, frozenset[str]]:
+    """`<sha256 hex>:<role>[+<role>...]`, comma-separated. Only hashes are configured, so a leaked
+    environment does not leak usable keys."""
+    keys: dict[str, frozenset[str]] = {}
+    for position, entry in enumerate(part.strip() for part in text.split(",")):
+        if not entry:
+            continue
+        digest, sep, roles_text = entry.partition(":")
+        digest = digest.strip().lower()
+        roles = frozenset(role.strip() for role in roles_text.split("+") if role.strip())
+        # The entry itself is never echoed: it is a credential hash.
+        if not sep or not _SHA256_HEX.match(digest):
+            raise ValueError(f"BATON_API_KEYS entry {position + 1}: expected <sha256 hex>:<role>[+<role>...]")
+        unknown = roles - ROLES
+        if not roles or unknown:
+            raise ValueError(
+                f"BATON_API_KEYS entry {position + 1}: roles must be among {', '.join(sorted(ROLES))}"
+                + (f" (unknown: {', '.join(sorted(unknown))})" if unknown else "")
+            )
+        keys[digest] = keys.get(digest, frozenset()) | roles
+    return keys
+
+
+class ApiSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BATON_", extra="ignore", populate_by_name=True)
+
+    task_queue: str = "baton"
+    policy_file: str | None = Field(default=None, validation_alias=AliasChoices("policy_file", "BATON_POLICY"))
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("database_url", "BATON_DATABASE_URL", "DATABASE_URL")
+    )
+    public_url: str | None = Field(default=None, description="the scheme and host CRMs call, behind a proxy")
+
+    hubspot_client_secret: SecretStr = SecretStr("")
+    salesforce_org_id: str = ""
+    salesforce_token: SecretStr = SecretStr("")
+    pipedrive_user: str = ""
+    pipedrive_password: SecretStr = SecretStr("")
+    api_keys: SecretStr = Field(default=SecretStr(""), description="<sha256 hex of key>:<role>[+<role>...], comma-separated")
+
+    # A person waits for an update; past this the API answers 503 rather than hanging on a missing worker.
+    update_timeout_seconds: float = Field(default=30.0, gt=0)
+    rpc_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    @field_validator("api_keys")
+    @classmethod
+    def _keys_parse(cls, value: SecretStr) -> SecretStr:
+        parse_api_keys(value.get_secret_value())
+        return value
+
+    @cached_property
+    def key_roles(self) -> dict[str, frozenset[str]]:
+        return parse_api_keys(self.api_keys.get_secret_value())
+
+
+def get_settings() -> ApiSettings:
+    return ApiSettings()
