@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli import db_cmd, policy_cmd, reports_cmd, score
+from cli import db_cmd, policy_cmd, reports_cmd, run_cmd, score, services_cmd
 from cli.errors import UsageError
 from domain.policy import PolicyError
 
-COMMANDS = [score, policy_cmd, db_cmd, reports_cmd]
+COMMANDS = [score, policy_cmd, db_cmd, reports_cmd, run_cmd, services_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,74 @@
+"""`baton worker`, `baton api` and `baton temporal setup`: the long-running parts and cluster setup."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    worker = commands.add_parser("worker", help="run a worker for every Baton workflow and activity")
+    worker.add_argument("--task-queue", help="default $BATON_TASK_QUEUE or 'baton'")
+    worker.set_defaults(run=run_worker)
+
+    api = commands.add_parser("api", help="serve the HTTP API")
+    api.add_argument("--host", default="127.0.0.1")
+    api.add_argument("--port", type=int, default=8000)
+    api.set_defaults(run=run_api)
+
+    temporal = commands.add_parser("temporal", help="prepare a Temporal namespace for Baton")
+    sub = temporal.add_subparsers(dest="temporal_command", required=True)
+    setup = sub.add_parser("setup", help="register Baton's search attributes and the monthly governance schedule")
+    setup.add_argument("--task-queue", default=None)
+    setup.set_defaults(run=run_setup)
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    from worker.main import run_worker as serve
+
+    asyncio.run(serve(args.task_queue))
+    return 0
+
+
+def run_api(args: argparse.Namespace) -> int:
+    from api.main import serve
+
+    serve(args.host, args.port)
+    return 0
+
+
+def run_setup(args: argparse.Namespace) -> int:
+    asyncio.run(setup_namespace(args.task_queue))
+    return 0
+
+
+async def setup_namespace(task_queue: str | None = None) -> None:
+    import os
+
+    from worker.connect import connect
+    from worker.main import DEFAULT_TASK_QUEUE, TASK_QUEUE_ENV
+    from workflows.governance_schedule import ensure_schedule
+
+    client = await connect()
+    added = await register_search_attributes(client)
+    print(f"search attributes: {', '.join(added) if added else 'all already registered'}")
+    created = await ensure_schedule(client, task_queue or os.environ.get(TASK_QUEUE_ENV, DEFAULT_TASK_QUEUE))
+    print("governance schedule: " + ("created" if created else "already present"))
+
+
+async def register_search_attributes(client) -> list[str]:
+    """Add the attributes the namespace lacks; the ones present are left as they are."""
+    from workflows import search_attributes
+
+    existing = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=client.namespace)
+    )
+    present = set(existing.custom_attributes)
+    missing = {key.name: int(key.indexed_value_type) for key in search_attributes.ALL if key.name not in present}
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing)
+        )
+    return sorted(missing)

@@ -1,0 +1,45 @@
+"""`baton worker`: one worker for every Baton workflow and activity, configured from the environment."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from temporalio.worker import Worker
+
+from worker.connect import connect
+from worker.registry import WORKFLOWS, build_activities
+
+log = logging.getLogger("baton.worker")
+
+TASK_QUEUE_ENV = "BATON_TASK_QUEUE"
+DEFAULT_TASK_QUEUE = "baton"
+
+
+async def run_worker(task_queue: str | None = None, stop: asyncio.Event | None = None) -> None:
+    """Poll until `stop` is set (or SIGINT/SIGTERM), then finish in-flight work and exit."""
+    env = dict(os.environ)
+    task_queue = task_queue or env.get(TASK_QUEUE_ENV, DEFAULT_TASK_QUEUE)
+    client = await connect(env)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, stop.set)
+        except (NotImplementedError, RuntimeError):  # not the main thread
+            pass
+    with ThreadPoolExecutor(max_workers=16, thread_name_prefix="baton-activity") as pool:
+        worker = Worker(client, task_queue=task_queue, workflows=WORKFLOWS, activities=build_activities(env),
+                        activity_executor=pool, graceful_shutdown_timeout=_grace())
+        async with worker:
+            log.info("worker polling task queue %s on %s", task_queue, client.namespace)
+            await stop.wait()
+            log.info("worker stopping: finishing in-flight activities")
+
+
+def _grace() -> timedelta:
+    return timedelta(seconds=float(os.environ.get("BATON_WORKER_GRACE_SECONDS", "10")))
