@@ -72,6 +72,12 @@ def require_roles(*allowed: str) -> Callable[..., frozenset[str]]:
     return check
 
 
+AUTH_RESPONSES: dict[int | str, dict] = {
+    401: {"description": "no API key, or an unknown one"},
+    403: {"description": "the key lacks every role this endpoint accepts"},
+}
+
+
 def roles_note(*roles: str) -> str:
     """The line each endpoint's OpenAPI description carries, so the docs say who may call it."""
     return f"Roles: {', '.join(f'`{role}`' for role in roles)} (bearer API key)."

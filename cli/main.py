@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
-from cli import db_cmd, policy_cmd, reports_cmd, run_cmd, score, services_cmd
+from cli import db_cmd, policy_cmd, reports_cmd, run_cmd, score, services_cmd, simulate_cmd
 from cli.errors import UsageError
 from domain.policy import PolicyError
 
-COMMANDS = [score, policy_cmd, db_cmd, reports_cmd, run_cmd, services_cmd]
+COMMANDS = [score, policy_cmd, db_cmd, reports_cmd, run_cmd, services_cmd, simulate_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,10 +24,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
+        code = args.run(args)
     except (UsageError, PolicyError) as err:
         print(f"baton: {err}", file=sys.stderr)
-        return 2
+        code = 2
+    if getattr(args, "exits_hard", False) and argv is None:
+        # After a Temporal test server the SDK's native bridge can crash at interpreter exit
+        # (sdk-python #300): flush and leave without running interpreter teardown.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -48,6 +47,7 @@ async def setup_namespace(task_queue: str | None = None) -> None:
     import os
 
     from worker.connect import connect
+    from worker.search_attribute_setup import register_search_attributes
     from worker.main import DEFAULT_TASK_QUEUE, TASK_QUEUE_ENV
     from workflows.governance_schedule import ensure_schedule
 
@@ -56,19 +56,3 @@ async def setup_namespace(task_queue: str | None = None) -> None:
     print(f"search attributes: {', '.join(added) if added else 'all already registered'}")
     created = await ensure_schedule(client, task_queue or os.environ.get(TASK_QUEUE_ENV, DEFAULT_TASK_QUEUE))
     print("governance schedule: " + ("created" if created else "already present"))
-
-
-async def register_search_attributes(client) -> list[str]:
-    """Add the attributes the namespace lacks; the ones present are left as they are."""
-    from workflows import search_attributes
-
-    existing = await client.operator_service.list_search_attributes(
-        ListSearchAttributesRequest(namespace=client.namespace)
-    )
-    present = set(existing.custom_attributes)
-    missing = {key.name: int(key.indexed_value_type) for key in search_attributes.ALL if key.name not in present}
-    if missing:
-        await client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing)
-        )
-    return sorted(missing)

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 import pytest
 import pytest_asyncio
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -27,16 +26,8 @@ from store.engine import make_engine
 from store.migrate import upgrade
 from worker.connect import data_converter
 from worker.registry import WORKFLOWS, activities_of
+from worker.search_attribute_setup import register_search_attributes
 from worker.temporal_binaries import test_server_path
-from workflows import search_attributes
-
-async def register_search_attributes(client: Client, namespace: str = "default") -> None:
-    """The time-skipping server fails a workflow task that upserts an unregistered attribute."""
-    wanted = {key.name: int(key.indexed_value_type) for key in search_attributes.ALL}
-    await client.operator_service.add_search_attributes(
-        AddSearchAttributesRequest(namespace=namespace, search_attributes=wanted)
-    )
-
 
 @pytest_asyncio.fixture
 async def env() -> AsyncIterator[WorkflowEnvironment]:

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from api import examples
 from api.crm import ChurnEventBody, DealEventBody, GenericEvent, to_deal_event
-from api.deps import IngestDep, StoreDep, require_roles, roles_note
+from api.deps import AUTH_RESPONSES, IngestDep, StoreDep, require_roles, roles_note
 from api.ingest_plan import EventOutcome
 from domain.ids import handoff_workflow_id, normalise_salesforce_id
 from store.engine import session_scope
@@ -48,6 +48,7 @@ def _deal_id(source: str, deal_id: str, where: str) -> str:
         "`baton-<source>-<deal_id>`). " + roles_note(*ROLES)
     ),
     dependencies=[Depends(require_roles(*ROLES))],
+    responses=AUTH_RESPONSES,
 )
 async def post_event(
     event: Annotated[GenericEvent, Body(openapi_examples=examples.GENERIC_EVENTS)],

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from api import examples
-from api.deps import ClientDep, HandoffHandle, SettingsDep, require_roles, roles_note
+from api.deps import AUTH_RESPONSES, ClientDep, HandoffHandle, SettingsDep, require_roles, roles_note
 from api.updates import send
 from domain.durations import DurationField
 from domain.ids import onboarding_workflow_id, post_check_workflow_id
@@ -27,6 +27,7 @@ from workflows.post_check import PostHandoffCheckWorkflow
 
 router = APIRouter(prefix="/v1/handoffs/{crm}/{deal_id}", tags=["handoff messages"])
 REFUSALS: dict[int | str, dict[str, Any]] = {
+    **AUTH_RESPONSES,
     404: {"description": "no such handoff"},
     409: {"description": "not allowed where the handoff stands, or it has ended"},
     422: {"description": "invalid values (the message names the field)"},

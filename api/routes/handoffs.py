@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 
-from api.deps import ClientDep, HandoffHandle, SettingsDep, require_roles, roles_note
+from api.deps import AUTH_RESPONSES, ClientDep, HandoffHandle, SettingsDep, require_roles, roles_note
 from api.visibility import SAFE_VALUE, HandoffPage, build_query, decode_token, encode_token, row
 from domain.scoring import Tier
 from domain.state import HandoffState, Phase
@@ -27,6 +27,7 @@ Person = Annotated[str | None, Query(pattern=SAFE_VALUE, description="as stored 
         "queries a workflow. Pass `next_page_token` back as `page_token` for the next page. " + roles_note(*ROLES)
     ),
     dependencies=[Depends(require_roles(*ROLES))],
+    responses=AUTH_RESPONSES,
 )
 async def list_handoffs(
     client: ClientDep,
@@ -59,6 +60,7 @@ async def list_handoffs(
     summary="A handoff's current state",
     description="The live state from the handoff workflow (404 when there is none). " + roles_note(*ROLES),
     dependencies=[Depends(require_roles(*ROLES))],
+    responses=AUTH_RESPONSES,
 )
 async def get_handoff(handle: HandoffHandle, settings: SettingsDep) -> HandoffState:
     return await handle.query(DealHandoffWorkflow.state, rpc_timeout=timedelta(seconds=settings.rpc_timeout_seconds))
