@@ -1,0 +1,55 @@
+"""Saved histories of every workflow replay against the current code (re-record: python -m tests.record_histories)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from temporalio import workflow
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
+
+from worker.connect import data_converter
+from worker.registry import WORKFLOWS
+from domain.state import HandoffState
+from workflows.handoff import DealHandoffWorkflow, HandoffInput
+
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+
+
+def load(path: Path) -> WorkflowHistory:
+    saved = json.loads(path.read_text())
+    return WorkflowHistory.from_json(saved["workflow_id"], saved["history"])
+
+
+def test_every_workflow_has_a_saved_history():
+    kinds = {path.stem.split("-")[-1] for path in HISTORIES}
+    assert kinds == {cls.__name__ for cls in WORKFLOWS}
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
+async def test_history_replays(path):
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=data_converter())
+    result = await replayer.replay_workflow(load(path), raise_on_replay_failure=False)
+    assert result.replay_failure is None, result.replay_failure
+
+
+@workflow.defn(name="DealHandoffWorkflow")
+class ReorderedHandoff(DealHandoffWorkflow):
+    """A deliberate non-deterministic change: a timer before anything else."""
+
+    @workflow.run
+    async def run(self, input: HandoffInput) -> HandoffState:
+        await workflow.sleep(timedelta(seconds=1))
+        return await super().run(input)
+
+
+async def test_a_non_deterministic_change_fails_replay():
+    path = next(p for p in HISTORIES if p.stem.endswith("DealHandoffWorkflow"))
+    # Unsandboxed: the changed class lives in this test module, which the sandbox need not vet.
+    replayer = Replayer(workflows=[ReorderedHandoff], data_converter=data_converter(), workflow_runner=UnsandboxedWorkflowRunner())
+    result = await replayer.replay_workflow(load(path), raise_on_replay_failure=False)
+    assert result.replay_failure is not None
+    assert "nondetermin" in str(result.replay_failure).lower()
