@@ -9,9 +9,14 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api import errors
+from api import logging_setup, metrics
 from api.routes import (
     events, handoff_messages, handoffs, health, webhooks_hubspot, webhooks_pipedrive, webhooks_salesforce,
 )  # fmt: skip
+from api.routes import reports
+from api.routes import codec
+from api import session
+from api import limits
 from api.settings import ApiSettings, get_settings
 from cli.policy_file import read_policy
 from store.engine import make_engine
@@ -39,6 +44,12 @@ def create_app(settings: ApiSettings | None = None, client: Client | None = None
 
     app = FastAPI(title="Baton", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
+    limits.install(app)  # BATON_MAX_BODY_BYTES: 413 before a route reads the body
     for module in (health, webhooks_hubspot, webhooks_salesforce, webhooks_pipedrive, events, handoffs, handoff_messages):
         app.include_router(module.router)
+    app.include_router(reports.router)
+    codec.install(app)  # /codec/encode, /codec/decode and their CORS for the Temporal UI
+    app.include_router(session.router)  # browser sign-in, so the UI reaches the codec with a cookie
+    metrics.install(app)  # /metrics (unauthenticated) and the per-route request metrics
+    logging_setup.configure_logging_from_env()  # JSON lines when BATON_LOG_FORMAT=json
     return app

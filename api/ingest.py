@@ -7,6 +7,7 @@ acknowledged as soon as Temporal holds the start durably (DECISIONS.md "Messages
 from __future__ import annotations
 
 import asyncio
+import weakref
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -32,6 +33,19 @@ from workflows.handoff import DealHandoffWorkflow, HandoffInput
 STAGE_CHANGED = DealHandoffWorkflow.stage_changed.__name__
 _START_KIND = "baton_start"
 CONCURRENT_DEALS = 16
+# One deal's start decisions run one at a time in this process. A CRM redelivers a won event in bursts
+# (the drill posts 200 at once); without this, every request of the burst describes "no run yet",
+# signal-with-start hands them all the same new run, and each answered `started`. Weak values: a lock
+# lives only while some request holds or awaits it. Separate API replicas can still both say `started`
+# for one run (the run itself is still one: USE_EXISTING).
+_DEAL_LOCKS: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+
+def _deal_lock(workflow_id: str) -> asyncio.Lock:
+    lock = _DEAL_LOCKS.get(workflow_id)
+    if lock is None:
+        lock = _DEAL_LOCKS[workflow_id] = asyncio.Lock()
+    return lock
 
 
 def _store_says(engine: Engine, workflow_id: str) -> tuple[bool, bool]:
@@ -70,9 +84,11 @@ class Ingest:
 
     async def _one(self, item: Planned) -> Outcome:
         if item.kind == "won":
-            return await self._won(item)
+            async with _deal_lock(item.workflow_id):
+                return await self._won(item)
         if item.kind == "pre_close":
-            return await self._pre_close(item)
+            async with _deal_lock(item.workflow_id):
+                return await self._pre_close(item)
         if item.kind == "lost":
             return await self._lost(item)
         return Outcome.IGNORED

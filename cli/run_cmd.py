@@ -7,7 +7,10 @@ read-model migrations, then a worker and the API as child processes; Ctrl-C stop
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -30,13 +33,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def dev_server_command(data: Path, port: int, ui_port: int) -> list[str]:
+def dev_server_command(data: Path, port: int, ui_port: int, api_port: int | None = None) -> list[str]:
     command = [
         dev_server_path(), "server", "start-dev",
         "--db-filename", str(data / "temporal.db"),
         "--port", str(port), "--ui-port", str(ui_port), "--ip", "127.0.0.1",
         "--log-level", "warn",
     ]
+    if api_port:
+        command += ["--ui-codec-endpoint", f"http://127.0.0.1:{api_port}/codec"]
     for key in search_attributes.ALL:
         command += ["--search-attribute", f"{key.name}={_SA_TYPE[key.indexed_value_type.name]}"]
     return command
@@ -49,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
         **os.environ,
         "TEMPORAL_ADDRESS": f"127.0.0.1:{args.temporal_port}",
         "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{data / 'baton.db'}"),
+        "BATON_UI_ORIGIN": f"http://127.0.0.1:{args.ui_port},http://localhost:{args.ui_port}",
+        **local_secrets(data),
     }
     baton = [sys.executable, "-m", "cli.main"]
     children: list[subprocess.Popen] = []
@@ -56,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _interrupt)
     try:
-        children.append(subprocess.Popen(dev_server_command(data, args.temporal_port, args.ui_port), env=env))
+        children.append(subprocess.Popen(dev_server_command(data, args.temporal_port, args.ui_port, args.api_port), env=env))
         _wait_for_port(args.temporal_port, children[0])
         subprocess.run([*baton, "db", "upgrade"], env=env, check=True)
         subprocess.run([*baton, "temporal", "setup"], env=env, check=True)
@@ -68,6 +75,9 @@ def run(args: argparse.Namespace) -> int:
             f"  API        http://127.0.0.1:{args.api_port}  (OpenAPI at /docs)\n"
             f"  Temporal   http://127.0.0.1:{args.ui_port}  (Web UI)\n"
             f"  data       {data}\n"
+            f"The API key (all roles) is in {data / 'api.key'}: try `baton demo --crm-key \"$(cat {data / 'api.key'})\"`.\n"
+            f"Payloads are encrypted; sign in at http://127.0.0.1:{args.api_port}/auth/login with that key so the UI\n"
+            f"decodes them (UI: Settings, codec server, 'include cross-origin credentials').\n"
             f"Ctrl-C stops everything.\n",
             flush=True,
         )
@@ -79,6 +89,29 @@ def run(args: argparse.Namespace) -> int:
         return 0
     finally:
         _stop(children)
+
+
+def local_secrets(data: Path) -> dict[str, str]:
+    """On one machine Baton makes its own secrets on first run and keeps them beside its data: an API key
+    with every role, and an encryption key for payloads. Configured values always win."""
+    found: dict[str, str] = {}
+    if not (os.environ.get("BATON_CODEC_KEYS") or os.environ.get("BATON_CODEC_KEY_FILE")):
+        keys = data / "codec.keys"
+        if not keys.exists():
+            _write_secret(keys, f"local-1:{base64.b64encode(secrets.token_bytes(32)).decode()}\n")
+        found["BATON_CODEC_KEY_FILE"] = str(keys)
+    if not os.environ.get("BATON_API_KEYS"):
+        key_file = data / "api.key"
+        if not key_file.exists():
+            _write_secret(key_file, secrets.token_urlsafe(32))
+        digest = hashlib.sha256(key_file.read_text().strip().encode()).hexdigest()
+        found["BATON_API_KEYS"] = f"{digest}:crm+ae+cs_lead+operator"
+    return found
+
+
+def _write_secret(path: Path, text: str) -> None:
+    path.touch(mode=0o600)
+    path.write_text(text)
 
 
 def _interrupt(signum, frame) -> None:

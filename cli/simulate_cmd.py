@@ -12,8 +12,6 @@ import argparse
 import asyncio
 import json
 import logging
-import os
-import sys
 import tempfile
 import uuid
 from concurrent.futures import ThreadPoolExecutor

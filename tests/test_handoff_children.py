@@ -173,3 +173,25 @@ async def _started(check):
         await check.query(PostHandoffCheckWorkflow.result)
     except RPCError as err:  # not started yet
         raise AssertionError(err.message) from None
+
+
+async def test_partner_check_fails_when_the_csm_cannot_name_the_confirmer(rig_factory, env):
+    async with rig_factory() as rig:
+        now = await env.get_current_time()
+        handle = await start_handoff(rig, deal(closed_at=now, channel_partner="Northwind"), document=READY_DOCUMENT)
+
+        async def ready():
+            assert (await handle.query(DealHandoffWorkflow.state)).phase is Phase.INTAKE_REVIEW
+        await assert_eventually(ready)
+        await env.sleep(timedelta(days=30, minutes=1))
+        check = rig.client.get_workflow_handle_for(PostHandoffCheckWorkflow.run, post_check_workflow_id(handle.id))
+        await assert_eventually(lambda: _started(check))
+        await check.execute_update(PostHandoffCheckWorkflow.answers, PostCheckAnswers(enough_context=True, partner_confirmed=False))
+        await check.result()
+
+        async def escalated():
+            state = await handle.query(DealHandoffWorkflow.state)
+            assert state.deadlines[SlaName.PARTNER_CHECK].status is DeadlineStatus.BREACHED
+            return state
+        state = await assert_eventually(escalated)
+        assert any(e.sla is SlaName.PARTNER_CHECK and e.to.value == "partner_manager" for e in state.escalations)

@@ -115,3 +115,41 @@ async def test_extension_moves_the_timer(rig_factory, env):
         assert breach.at == new_due
         extended = entries(state, Kind.DEADLINE_EXTENDED, "cs_first_touch")[0]
         assert extended.details["reason"] == "customer on holiday"
+
+
+async def test_implementation_owner_contact_met_and_breached(rig_factory, env):
+    async with rig_factory() as rig:
+        now = await env.get_current_time()
+        two_people = dict(acv=250_000, executive_sponsor="Priya Raman", implementation_owner="Olu Ade")
+        met = await start_handoff(rig, deal(closed_at=now, **two_people), document=READY_DOCUMENT)
+        late = await start_handoff(rig, deal(closed_at=now, **two_people), document=READY_DOCUMENT)
+        same = await start_handoff(rig, deal(closed_at=now, acv=250_000, executive_sponsor="Priya Raman",
+                                             implementation_owner="priya raman"), document=READY_DOCUMENT)
+        for handle in (met, late, same):
+            await assert_eventually(lambda handle=handle: started(handle))
+        assert SlaName.IMPL_OWNER_CONTACT not in (await same.query(DealHandoffWorkflow.state)).deadlines
+        state = await met.execute_update(DealHandoffWorkflow.first_touch, FirstTouch(channel="call", with_implementation_owner=True))
+        assert state.deadlines[SlaName.IMPL_OWNER_CONTACT].status is DeadlineStatus.MET
+        await env.sleep(timedelta(days=14, hours=1))
+        state = await late.query(DealHandoffWorkflow.state)
+        assert state.deadlines[SlaName.IMPL_OWNER_CONTACT].status is DeadlineStatus.BREACHED
+        assert entries(state, Kind.ESCALATED, "impl_owner_contact")[0].details["to"] == "cs_manager"
+        assert not entries(await met.query(DealHandoffWorkflow.state), Kind.SLA_BREACHED, "impl_owner_contact")
+
+
+async def test_kickoff_due_moves_to_5_business_days_after_the_intro_and_breaches(rig_factory, env):
+    async with rig_factory() as rig:
+        monday = next_weekday(await env.get_current_time(), 0, time(10, 0))
+        handle = await start_handoff(rig, deal(closed_at=monday), document=READY_DOCUMENT)
+        await assert_eventually(lambda: started(handle))
+        await env.sleep(monday + timedelta(hours=1) - await env.get_current_time())
+        await handle.execute_update(DealHandoffWorkflow.intake_review, IntakeReviewInput(rating=4))
+        await handle.execute_update(DealHandoffWorkflow.intro, IntroUpdate(action=IntroAction.SCHEDULED))
+        state = await handle.execute_update(DealHandoffWorkflow.intro, IntroUpdate(action=IntroAction.HELD))
+        held = state.facts.intro_held_at
+        # Held Monday 11:00: 5 business days later is the next Monday 11:00, before close + 10 days.
+        assert state.deadlines[SlaName.KICKOFF].due == held + timedelta(days=7)
+        await env.sleep(timedelta(days=7, hours=1))
+        state = await handle.query(DealHandoffWorkflow.state)
+        assert state.deadlines[SlaName.KICKOFF].status is DeadlineStatus.BREACHED
+        assert entries(state, Kind.ESCALATED, "kickoff")[0].details["to"] == "cs_manager"

@@ -31,6 +31,13 @@ def worker(env, task_queue, engine, sink, pool):
                   max_cached_workflows=0)
 
 
+async def idle(handle) -> None:
+    # Stop the first worker between tasks: the time-skipping server keeps its clock locked for a task
+    # handed to a worker that then went away, until that task times out.
+    description = (await handle.describe()).raw_description
+    assert not description.pending_activities and not description.HasField("pending_workflow_task")
+
+
 async def test_a_new_worker_resumes_the_handoff(env, tmp_path):
     url = f"sqlite:///{tmp_path}/restart.db"
     upgrade(url)
@@ -51,6 +58,7 @@ async def test_a_new_worker_resumes_the_handoff(env, tmp_path):
                 assert state.owners.csm
             await assert_eventually(assigned)
             await handle.execute_update(DealHandoffWorkflow.intake_review, IntakeReviewInput(rating=4))
+            await assert_eventually(lambda: idle(handle))
 
         second_sink = LogSink()
         async with worker(env, task_queue, engine, second_sink, pool):
@@ -66,3 +74,32 @@ async def test_a_new_worker_resumes_the_handoff(env, tmp_path):
             assert len(keys) == len(set(keys)), "a notification was sent twice"
             assert "escalated" in [n.event for n in second_sink.sent]
     engine.dispose()
+
+
+async def test_a_continued_run_resumes_from_its_state(rig_factory, env):
+    """Continue-as-new carries the whole state as one model: a run started from it goes on as before."""
+    from tests.handoffs import start_handoff
+
+    async with rig_factory() as rig:
+        now = await env.get_current_time()
+        d = deal(closed_at=now)
+        first = await start_handoff(rig, d, document=READY_DOCUMENT)
+
+        async def assigned():
+            state = await first.query(DealHandoffWorkflow.state)
+            assert state.owners.csm
+        await assert_eventually(assigned)
+        carried = await first.execute_update(DealHandoffWorkflow.intake_review, IntakeReviewInput(rating=4))
+        resumed = await env.client.start_workflow(
+            DealHandoffWorkflow.run, HandoffInput(deal=carried.deal, policy=Policy(), resume=carried),
+            # A second id beside the first run: terminating a run on the time-skipping server can
+            # leave its clock locked, and the resume path is the same.
+            id=f"{first.id}-continued", task_queue=rig.task_queue,
+        )
+        state = await resumed.execute_update(DealHandoffWorkflow.intro, IntroUpdate(action=IntroAction.SCHEDULED))
+        assert state.timeline[: len(carried.timeline)] == carried.timeline
+        assert state.commission.released
+        await env.sleep(timedelta(hours=49))
+        state = await resumed.query(DealHandoffWorkflow.state)
+        assert state.deadlines[SlaName.CS_FIRST_TOUCH].status is DeadlineStatus.BREACHED
+        assert [e.kind for e in state.timeline].count(Kind.CSM_ASSIGNED) == 1

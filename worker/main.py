@@ -13,6 +13,8 @@ from temporalio.worker import Worker
 
 from worker.connect import connect
 from worker.registry import WORKFLOWS, build_activities
+from worker.telemetry import connect_overrides
+from api.logging_setup import configure_logging_from_env
 
 log = logging.getLogger("baton.worker")
 
@@ -24,7 +26,9 @@ async def run_worker(task_queue: str | None = None, stop: asyncio.Event | None =
     """Poll until `stop` is set (or SIGINT/SIGTERM), then finish in-flight work and exit."""
     env = dict(os.environ)
     task_queue = task_queue or env.get(TASK_QUEUE_ENV, DEFAULT_TASK_QUEUE)
-    client = await connect(env)
+    configure_logging_from_env(env)  # JSON lines when BATON_LOG_FORMAT=json
+    # SDK metrics on BATON_WORKER_METRICS_ADDRESS when set (worker.telemetry).
+    client = await connect(env, **connect_overrides(env))
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -1,0 +1,67 @@
+"""The read model at scale: the scorecard over N handoffs recorded with record_state on SQLite."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+
+from domain.approach import ApproachDecision
+from domain.approach_kinds import Approach
+from domain.deal import Deal
+from domain.roles import SlaName
+from domain.scoring import QualityReport, Tier
+from domain.state import Deadline, DeadlineStatus, Facts, HandoffState, Owners, Phase
+from domain.timeline import Kind, TimelineEntry
+from store import repository
+from store.engine import make_engine, session_scope
+from store.migrate import upgrade
+from store.reports import scorecard
+
+NOW = datetime(2026, 4, 15, 12, tzinfo=UTC)
+TEAMS = ["enterprise", "mid-market", "scale"]
+APPROACHES = [Approach.WHITE_GLOVE, Approach.STRUCTURED, Approach.AUTOMATED]
+
+
+def _state(index: int) -> HandoffState:
+    """Varied enough that every scorecard column has data: teams, tiers, met and breached SLAs."""
+    close = NOW - timedelta(hours=7 * index % (24 * 120))
+    team = TEAMS[index % 3]
+    breached = index % 4 == 0
+    deadline = Deadline(sla=SlaName.CSM_BRIEFED, due=close + timedelta(hours=48), set_at=close,
+                        status=DeadlineStatus.BREACHED if breached else DeadlineStatus.MET,
+                        met_at=None if breached else close + timedelta(hours=20),
+                        breached_at=close + timedelta(hours=48) if breached else None)
+    tier = [Tier.READY, Tier.GAPS, Tier.BLOCKED][index % 3]
+    return HandoffState(
+        workflow_id=f"baton-bench-{index}",
+        deal=Deal(crm="bench", deal_id=str(index), account=f"Account {index}", acv=50_000, ae=f"ae{index % 40}",
+                  closed_at=close),
+        policy_name="default", phase=Phase.ONBOARDING,
+        approach=ApproachDecision(approach=APPROACHES[index % 3], reason="bench", acv_in_base=50_000),
+        quality=QualityReport(score=90 - 20 * (index % 3), tier=tier, fields={}, completeness=90, specific_share=60),
+        owners=Owners(ae=f"ae{index % 40}", csm=f"csm-{team}-{index % 7}", cs_team=team),
+        facts=Facts(won_at=close, submitted_at=close + timedelta(hours=2)),
+        deadlines={SlaName.CSM_BRIEFED: deadline},
+        timeline=[TimelineEntry(seq=1, at=close, kind=Kind.STARTED)],
+    )
+
+
+def scorecard_seconds(rows: int, batch: int = 1000) -> tuple[float, int]:
+    """(seconds for one scorecard over every row, groups it returned); inserting is not timed."""
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{folder}/readmodel.db"
+        upgrade(url)
+        engine = make_engine(url)
+        try:
+            for start in range(0, rows, batch):
+                with session_scope(engine) as session:
+                    for index in range(start, min(rows, start + batch)):
+                        repository.record_state(session, _state(index))
+            with session_scope(engine) as session:
+                started = time.perf_counter()
+                card = scorecard(session, "cs_team", None, None, NOW)
+                elapsed = time.perf_counter() - started
+            return elapsed, len(card.rows)
+        finally:
+            engine.dispose()

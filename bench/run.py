@@ -1,0 +1,113 @@
+"""`make bench` / `python -m bench.run [--quick | --tiny]`: Baton against bare Temporal, as a table and
+bench/results.json. A benchmark, not a test: it measures, prints and never fails on a target missed."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from temporalio.client import Client
+
+from bench import figures_api, figures_memory, figures_readmodel, figures_simulate
+from bench.stack import running_stack
+from worker.connect import data_converter
+
+RESULTS = Path(__file__).parent / "results.json"
+
+
+@dataclass(frozen=True)
+class Counts:
+    deals: int  # start throughput
+    samples: int  # latency samples per figure
+    open_runs: int  # worker memory
+    rows: int  # read model
+
+
+FULL = Counts(deals=2000, samples=200, open_runs=10_000, rows=100_000)
+QUICK = Counts(deals=200, samples=20, open_runs=300, rows=2000)
+TINY = Counts(deals=5, samples=3, open_runs=5, rows=50)
+
+
+async def measure(counts: Counts) -> dict[str, dict]:
+    figures: dict[str, dict] = {}
+    with running_stack() as stack:
+        baton = await Client.connect(stack.temporal_address, data_converter=data_converter({}))
+        bare = await Client.connect(stack.temporal_address)  # the plain SDK client, default converter
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+        async with httpx.AsyncClient(base_url=stack.api_url, timeout=60, limits=limits) as http:
+            # Warm-up: imports, connections and the workers' first tasks stay out of every figure.
+            await figures_api.close_to_notified(stack, http, baton, bare, 1)
+
+            start = await figures_api.start_throughput(stack, http, bare, counts.deals)
+            figures["start_throughput"] = {**start, "target": ">= 0.8x bare", "ok": start["baton"] >= 0.8 * start["bare"]}
+
+            notified, first_activity, ids = await figures_api.close_to_notified(stack, http, baton, bare, counts.samples)
+            figures["close_to_csm_notified"] = {**_latency(notified, first_activity, 2.0), "timeouts": notified["timeouts"]}
+
+            update_b, update_t, read_b, read_t = await figures_api.round_trips(stack, http, bare, ids, counts.samples)
+            figures["message_round_trip"] = _latency(update_b, update_t, 2.0)
+            figures["state_read"] = _latency(read_b, read_t, 2.0)
+
+        memory = await figures_memory.open_runs_rss(stack, baton, bare, counts.open_runs)
+        figures["worker_rss_open_runs"] = {**memory, "target": "<= 1.5x bare", "ok": memory["baton"] <= 1.5 * memory["bare"]}
+
+    simulated, timers = await figures_simulate.baton_simulate(), await figures_simulate.bare_timers()
+    figures["simulate_90_days"] = {"baton": simulated, "bare": timers, "unit": "s", "target": "< 0.5 s each",
+                                   "ok": simulated < 0.5 and timers < 0.5}
+    seconds, groups = await asyncio.to_thread(figures_readmodel.scorecard_seconds, counts.rows)
+    figures["scorecard"] = {"baton": seconds, "bare": None, "unit": "s", "rows": counts.rows, "groups": groups,
+                            "target": "< 1 s", "ok": seconds < 1.0}
+    return figures
+
+
+def _latency(baton: dict, bare: dict, factor: float) -> dict:
+    return {"baton": baton["p95"], "bare": bare["p95"], "unit": "s (p95)", "baton_p50": baton["p50"],
+            "bare_p50": bare["p50"], "samples": baton["n"], "target": f"p95 <= {factor:g}x bare",
+            "ok": baton["p95"] <= factor * bare["p95"]}
+
+
+def table(figures: dict[str, dict]) -> str:
+    lines = [f"{'figure':<24} {'Baton':>14} {'bare':>14} {'ratio':>7}  {'target':<18} ok", "-" * 86]
+    for name, f in figures.items():
+        baton, bare = f["baton"], f["bare"]
+        ratio = f"{baton / bare:.2f}x" if bare else "-"
+        if "baton_p50" in f:
+            baton_text = f"{f['baton_p50'] * 1000:.0f}/{baton * 1000:.0f}ms"
+            bare_text = f"{f['bare_p50'] * 1000:.0f}/{bare * 1000:.0f}ms"
+        else:
+            baton_text = f"{baton:.3g} {f['unit']}"
+            bare_text = f"{bare:.3g} {f['unit']}" if bare is not None else "-"
+        lines.append(f"{name:<24} {baton_text:>14} {bare_text:>14} {ratio:>7}  {f['target']:<18} {'yes' if f['ok'] else 'NO'}")
+    lines.append("latencies: p50/p95; ratio = Baton / bare (for throughput, higher is better)")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="small counts: about a minute")
+    size.add_argument("--tiny", action="store_true", help="smoke-test counts: every figure, no meaning")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    mode, counts = ("tiny", TINY) if args.tiny else ("quick", QUICK) if args.quick else ("full", FULL)
+    figures = asyncio.run(measure(counts))
+    print(table(figures))
+    result = {"mode": mode, "counts": counts.__dict__, "machine": {"python": platform.python_version(),
+              "cpus": os.cpu_count(), "platform": platform.platform()}, "figures": figures}
+    args.output.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"written: {args.output}")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # The SDK's native bridge can crash at interpreter exit after a test server ran (sdk-python #300).
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""The worker's SDK runtime: Prometheus metrics from the Temporal SDK core when asked for.
+
+BATON_WORKER_METRICS_ADDRESS (e.g. `0.0.0.0:9464`) makes the core serve its own /metrics (task
+latencies, slots, poll success, sticky cache ...) on that address. Unset, the SDK's default runtime is
+used, so a test or a CLI command never opens a port it did not ask for.
+
+A Runtime owns native threads and may be created once per address: two runtimes binding the same
+port would fail, so the one built here is cached per address for the life of the process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+
+METRICS_ADDRESS_ENV = "BATON_WORKER_METRICS_ADDRESS"
+_runtimes: dict[str, Runtime] = {}
+
+
+def runtime_from_env(env: Mapping[str, str]) -> Runtime | None:
+    address = env.get(METRICS_ADDRESS_ENV, "").strip()
+    if not address:
+        return None
+    if address not in _runtimes:
+        _runtimes[address] = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
+    return _runtimes[address]
+
+
+def connect_overrides(env: Mapping[str, str]) -> dict:
+    """Keyword arguments for `worker.connect.connect`: the runtime only when one is configured."""
+    runtime = runtime_from_env(env)
+    return {"runtime": runtime} if runtime is not None else {}
