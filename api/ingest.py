@@ -49,10 +49,14 @@ def _deal_lock(workflow_id: str) -> asyncio.Lock:
 
 
 def _store_says(engine: Engine, workflow_id: str) -> tuple[bool, bool]:
-    """(handed off, ended lost) as the read model remembers it, which outlives Temporal's retention."""
+    """(handed off, lost before it was ever won) as the read model remembers it, which outlives
+    Temporal's retention."""
     with session_scope(engine) as session:
-        outcome = session.scalar(select(HandoffRow.outcome).where(HandoffRow.workflow_id == workflow_id))
-        return was_handed_off(session, workflow_id), outcome == HandoffOutcome.LOST.value
+        row = session.execute(
+            select(HandoffRow.outcome, HandoffRow.won_at).where(HandoffRow.workflow_id == workflow_id)
+        ).first()
+        lost_pre_close = row is not None and row.outcome == HandoffOutcome.LOST.value and row.won_at is None
+        return was_handed_off(session, workflow_id), lost_pre_close
 
 
 class Ingest:
@@ -107,7 +111,8 @@ class Ingest:
         return await self._classify(item, before, run_id)
 
     async def _after_close(self, item: Planned, closed: WorkflowExecutionDescription | None) -> Outcome:
-        """Only a deal whose earlier run ended lost may have its id reused: it was won after all."""
+        """Only a deal whose pre-close run ended lost may have its id reused: it was won after all. A deal
+        lost after its win keeps its one handoff; a late won event for it starts nothing."""
         if not await self._ended_lost(item.workflow_id, closed):
             return Outcome.ALREADY_HANDED_OFF
         await self._start(item, WorkflowIDReusePolicy.ALLOW_DUPLICATE)
@@ -178,7 +183,7 @@ class Ingest:
             return lost
         handle = self.client.get_workflow_handle_for(DealHandoffWorkflow.run, workflow_id, run_id=closed.run_id)
         state = await handle.result(rpc_timeout=self.rpc_timeout)
-        return state.outcome is HandoffOutcome.LOST
+        return state.outcome is HandoffOutcome.LOST and state.facts.won_at is None
 
 
 def _running(description: WorkflowExecutionDescription | None) -> bool:
