@@ -177,7 +177,7 @@ def test_prometheus_scrapes_services_that_exist(services):
         host = target.split(":")[0]
         assert host in services, target
     worker_env = env(services["baton-worker"])
-    assert worker_env["BATON_METRICS_BIND_ADDRESS"].endswith(":9464")
+    assert worker_env["BATON_WORKER_METRICS_ADDRESS"].endswith(":9464")
 
 
 def test_one_grafana_dashboard_charts_the_baton_and_sdk_metrics():

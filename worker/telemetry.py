@@ -23,7 +23,9 @@ def runtime_from_env(env: Mapping[str, str]) -> Runtime | None:
     if not address:
         return None
     if address not in _runtimes:
-        _runtimes[address] = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
+        # `_total` on counters, as Prometheus names them (the dashboard reads baton_sla_breaches_total).
+        config = PrometheusConfig(bind_address=address, counters_total_suffix=True)
+        _runtimes[address] = Runtime(telemetry=TelemetryConfig(metrics=config))
     return _runtimes[address]
 
 

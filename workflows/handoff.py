@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.policy import Policy
     from domain.state import HandoffState
+    from domain.timeline import Kind
     from workflows import search_attributes
 
 from workflows.handoff_effects import EffectRunner
@@ -51,6 +52,7 @@ class DealHandoffWorkflow:
         recorded = self._m.state.timeline[-1].seq if input.resume and self._m.state.timeline else 0
         self._effects = EffectRunner(self._m, input.policy, self._poke, self._settle, recorded)
         self._shown: dict[str, object] = {}
+        self._counted = recorded
         self._early: list[StageChanged] = []
 
     @workflow.run
@@ -214,4 +216,17 @@ class DealHandoffWorkflow:
             workflow.upsert_search_attributes(search_attributes.pairs(changed))
             self._shown.update(changed)
         workflow.set_current_details(state.summary_line())
+        self._count_breaches(state)
+
+    def _count_breaches(self, state: HandoffState) -> None:
+        """`baton_sla_breaches_total{sla,approach}`: the SDK's meter skips replays, so each counts once."""
+        new = [e for e in state.timeline if e.seq > self._counted and e.kind is Kind.SLA_BREACHED]
+        if state.timeline:
+            self._counted = state.timeline[-1].seq
+        if not new:
+            return
+        counter = workflow.metric_meter().create_counter("baton_sla_breaches", "SLA breaches by SLA and approach")
+        approach = state.approach.approach.value if state.approach else "unknown"
+        for entry in new:
+            counter.add(1, {"sla": str(entry.details.get("sla", "")), "approach": approach})
 

@@ -1,0 +1,63 @@
+"""The worker's SLA breach counter, by SLA and approach, read through the SDK's metric buffer."""
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from temporalio.runtime import MetricBuffer, Runtime, TelemetryConfig
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.crm import CrmActivities
+from activities.notify import NotifyActivities
+from activities.notify_sinks import LogSink
+from activities.store_activities import StoreActivities
+from activities.usage import NoUsageSource, UsageActivities
+from domain.policy import Policy
+from store.engine import make_engine
+from store.migrate import upgrade
+from tests.conftest import assert_eventually
+from tests.handoffs import READY_DOCUMENT, deal
+from worker.connect import data_converter
+from worker.registry import WORKFLOWS, activities_of
+from worker.search_attribute_setup import register_search_attributes
+from worker.temporal_binaries import test_server_path
+from workflows.handoff import DealHandoffWorkflow, HandoffInput
+
+
+async def test_breaches_are_counted_by_sla_and_approach(tmp_path):
+    buffer = MetricBuffer(10_000)
+    runtime = Runtime(telemetry=TelemetryConfig(metrics=buffer))
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=data_converter(), test_server_existing_path=test_server_path(), runtime=runtime
+    )
+    try:
+        await register_search_attributes(env.client)
+        url = f"sqlite:///{tmp_path}/metrics.db"
+        upgrade(url)
+        engine = make_engine(url)
+        acts = activities_of(CrmActivities({}), NotifyActivities([LogSink()]), StoreActivities(engine), UsageActivities(NoUsageSource()))
+        task_queue = f"metrics-{uuid.uuid4()}"
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            async with Worker(env.client, task_queue=task_queue, workflows=WORKFLOWS, activities=acts, activity_executor=pool):
+                d = deal(closed_at=await env.get_current_time())
+                handle = await env.client.start_workflow(
+                    DealHandoffWorkflow.run, HandoffInput(deal=d, policy=Policy(), document=READY_DOCUMENT),
+                    id=f"baton-hubspot-{d.deal_id}", task_queue=task_queue,
+                )
+
+                async def started():
+                    assert (await handle.query(DealHandoffWorkflow.state)).owners.csm
+                await assert_eventually(started)
+                await env.sleep(timedelta(hours=49))
+                await handle.query(DealHandoffWorkflow.state)
+        engine.dispose()
+        breaches = [
+            (update.attributes.get("sla"), update.attributes.get("approach"), update.value)
+            for update in buffer.retrieve_updates() if update.metric.name == "baton_sla_breaches"
+        ]
+        assert ("csm_briefed", "structured", 1) in breaches
+        assert ("cs_first_touch", "structured", 1) in breaches
+        assert all(sla != "intro_held" for sla, _, _ in breaches)  # due at 5 days: not yet
+    finally:
+        await env.shutdown()
