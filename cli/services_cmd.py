@@ -10,7 +10,7 @@ import asyncio
 def add_parser(commands: argparse._SubParsersAction) -> None:
     worker = commands.add_parser("worker", help="run a worker for every Baton workflow and activity")
     worker.add_argument("--task-queue", help="default $BATON_TASK_QUEUE or 'baton'")
-    worker.set_defaults(run=run_worker)
+    worker.set_defaults(run=run_worker, exits_hard=True)
 
     api = commands.add_parser("api", help="serve the HTTP API")
     api.add_argument("--host", default="127.0.0.1")
@@ -21,7 +21,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     sub = temporal.add_subparsers(dest="temporal_command", required=True)
     setup = sub.add_parser("setup", help="register Baton's search attributes and the monthly governance schedule")
     setup.add_argument("--task-queue", default=None)
-    setup.set_defaults(run=run_setup)
+    setup.set_defaults(run=run_setup, exits_hard=True)
 
 
 def run_worker(args: argparse.Namespace) -> int:
