@@ -17,6 +17,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.errors import TemporalUnavailable
 from api.ingest_plan import EventOutcome, Outcome, Planned, plan, summary
 from domain.events import DealEvent
 from domain.messages import StageChanged
@@ -63,6 +64,16 @@ class Ingest:
     def __init__(self, client: Client, policy: Policy, engine: Engine, task_queue: str, rpc_timeout: float) -> None:
         self.client, self.policy, self.engine, self.task_queue = client, policy, engine, task_queue
         self.rpc_timeout = timedelta(seconds=rpc_timeout)
+
+    async def _bounded(self, call):
+        """`rpc_timeout` bounds one gRPC attempt only: while Temporal is down the SDK retries a refused
+        connection for about 10 s (the fault drill measured it), past the 5 s a HubSpot webhook waits.
+        The whole call gets the bound here, so the CRM gets its 503 (and retries) in time."""
+        try:
+            async with asyncio.timeout(self.rpc_timeout.total_seconds()):
+                return await call
+        except TimeoutError:
+            raise TemporalUnavailable("Temporal did not answer in time; retry later") from None
 
     async def run(self, events: list[DealEvent]) -> list[EventOutcome]:
         """Deals run side by side (a batch of 100 must beat HubSpot's 5-second timeout); one deal's
@@ -132,7 +143,7 @@ class Ingest:
         handle = self.client.get_workflow_handle_for(DealHandoffWorkflow.run, item.workflow_id)
         signal = StageChanged(stage=item.event.stage, kind="lost", at=item.event.occurred_at)
         try:
-            await handle.signal(DealHandoffWorkflow.stage_changed, signal, rpc_timeout=self.rpc_timeout)
+            await self._bounded(handle.signal(DealHandoffWorkflow.stage_changed, signal, rpc_timeout=self.rpc_timeout))
         except RPCError as err:
             if err.status != RPCStatusCode.NOT_FOUND:
                 raise
@@ -142,7 +153,7 @@ class Ingest:
     async def _start(self, item: Planned, reuse: WorkflowIDReusePolicy) -> str | None:
         won = item.kind == "won"
         event = item.event
-        handle = await self.client.start_workflow(
+        handle = await self._bounded(self.client.start_workflow(
             DealHandoffWorkflow.run,
             HandoffInput(deal=item.deal, policy=self.policy, document=event.document, won=won),
             id=item.workflow_id,
@@ -155,7 +166,7 @@ class Ingest:
             static_summary=summary(item.deal, self.policy),
             memo={_START_KIND: item.kind},
             rpc_timeout=self.rpc_timeout,
-        )
+        ))
         return handle.result_run_id
 
     async def _classify(self, item: Planned, before: WorkflowExecutionDescription | None, run_id: str | None) -> Outcome:
@@ -171,7 +182,7 @@ class Ingest:
 
     async def _describe(self, workflow_id: str) -> WorkflowExecutionDescription | None:
         try:
-            return await self.client.get_workflow_handle(workflow_id).describe(rpc_timeout=self.rpc_timeout)
+            return await self._bounded(self.client.get_workflow_handle(workflow_id).describe(rpc_timeout=self.rpc_timeout))
         except RPCError as err:
             if err.status != RPCStatusCode.NOT_FOUND:
                 raise
@@ -182,7 +193,7 @@ class Ingest:
         if lost or closed is None or closed.status != WorkflowExecutionStatus.COMPLETED:
             return lost
         handle = self.client.get_workflow_handle_for(DealHandoffWorkflow.run, workflow_id, run_id=closed.run_id)
-        state = await handle.result(rpc_timeout=self.rpc_timeout)
+        state = await self._bounded(handle.result(rpc_timeout=self.rpc_timeout))
         return state.outcome is HandoffOutcome.LOST and state.facts.won_at is None
 
 

@@ -51,7 +51,7 @@ class ApiSettings(BaseSettings):
 
     hubspot_client_secret: SecretStr = SecretStr("")
     salesforce_org_id: str = ""
-    salesforce_token: SecretStr = SecretStr("")
+    salesforce_webhook_token: SecretStr = SecretStr("")
     pipedrive_user: str = ""
     pipedrive_password: SecretStr = SecretStr("")
     api_keys: SecretStr = Field(default=SecretStr(""), description="<sha256 hex of key>:<role>[+<role>...], comma-separated")

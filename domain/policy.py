@@ -295,10 +295,19 @@ class Policy(_Section):
     post_check: PostCheckPolicy = Field(default_factory=PostCheckPolicy)
     stages: StagePolicy = Field(default_factory=StagePolicy)
 
-    @field_validator("slas")
+    @field_validator("slas", mode="before")
     @classmethod
-    def _all_slas(cls, value: dict[SlaName, SlaSpec]) -> dict[SlaName, SlaSpec]:
-        return {**_default_slas(), **value}
+    def _all_slas(cls, value: Any) -> Any:
+        """A file that sets one key of an SLA (say its `due`) keeps the rest of that SLA's defaults."""
+        if not isinstance(value, dict):
+            return value
+        merged: dict[Any, Any] = {name: spec.model_dump() for name, spec in _default_slas().items()}
+        for name, spec in value.items():
+            if isinstance(spec, dict) and name in merged:
+                merged[name] = {**merged[name], **spec}
+            else:
+                merged[name] = spec
+        return merged
 
     @field_validator("approaches")
     @classmethod

@@ -40,7 +40,7 @@ def auth(role: str) -> dict[str, str]:
 def settings_for(rig: Rig, **overrides) -> ApiSettings:
     values = dict(
         task_queue=rig.task_queue, database_url=str(rig.store.engine.url), public_url=PUBLIC_URL,
-        hubspot_client_secret=HUBSPOT_SECRET, salesforce_org_id=SF_ORG, salesforce_token=SF_TOKEN,
+        hubspot_client_secret=HUBSPOT_SECRET, salesforce_org_id=SF_ORG, salesforce_webhook_token=SF_TOKEN,
         pipedrive_user=PD_USER, pipedrive_password=PD_PASSWORD, api_keys=api_keys_setting(),
         policy_file=None, update_timeout_seconds=20,
     )

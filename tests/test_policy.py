@@ -92,3 +92,10 @@ def test_cli_check_and_show(tmp_path, capsys):
     assert main(["policy", "check", str(bad)]) == 2
     assert "slas.kickoff.due" in capsys.readouterr().err
     assert main(["policy", "check", str(tmp_path / "missing.yaml")]) == 2
+
+
+def test_setting_one_key_of_an_sla_keeps_its_other_defaults():
+    policy = load_policy_text("slas:\n  csm_briefed: {due: 20s}\n  intro_scheduled: {due: 2bd}\n")
+    assert str(policy.slas[SlaName.CSM_BRIEFED].due) == "20s"
+    assert policy.slas[SlaName.CSM_BRIEFED].on_breach is Role.CS_MANAGER
+    assert [step.to for step in policy.slas[SlaName.INTRO_SCHEDULED].escalations] == [Role.SALES_MANAGER, Role.VP_SALES]

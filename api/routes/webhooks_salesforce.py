@@ -13,7 +13,7 @@ from api.ingest_plan import EventOutcome
 
 router = APIRouter(prefix="/webhooks/salesforce", tags=["webhooks"])
 
-TokenHeader = Annotated[str | None, Header(alias="X-Baton-Token", description="the shared BATON_SALESFORCE_TOKEN")]
+TokenHeader = Annotated[str | None, Header(alias="X-Baton-Token", description="the shared BATON_SALESFORCE_WEBHOOK_TOKEN")]
 
 
 @router.post(
@@ -30,7 +30,7 @@ TokenHeader = Annotated[str | None, Header(alias="X-Baton-Token", description="t
 async def change_data_capture(
     request: Request, settings: SettingsDep, ingest: IngestDep, token: TokenHeader = None
 ) -> list[EventOutcome]:
-    compare_token(token, settings.salesforce_token.get_secret_value())
+    compare_token(token, settings.salesforce_webhook_token.get_secret_value())
     return await ingest.run(parse_cdc(await request.body()))
 
 
@@ -54,7 +54,7 @@ async def outbound_message(
     token: TokenHeader = None,
     token_query: Annotated[str | None, Query(alias="token", description="the shared token, for URLs set in Setup")] = None,
 ) -> Response:
-    compare_token(token or token_query, settings.salesforce_token.get_secret_value())
+    compare_token(token or token_query, settings.salesforce_webhook_token.get_secret_value())
     message = parse_outbound_message(await request.body())
     check_salesforce_org(message.organization_id, settings.salesforce_org_id)
     await ingest.run(message.notifications)
