@@ -30,9 +30,8 @@ async def baton_simulate() -> float:
     policy = read_policy(None)
     if scenario.policy:
         policy = parse_policy(simulate_cmd._deep_merge(policy.model_dump(mode="json"), scenario.policy))
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=data_converter(), test_server_existing_path=test_server_path(), runtime=simulate_cmd._quiet_runtime()
-    )
+    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=test_server_path(),
+                                                        data_converter=data_converter(), runtime=simulate_cmd._quiet_runtime())
     try:
         await register_search_attributes(env.client)
         started = time.perf_counter()

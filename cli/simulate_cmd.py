@@ -104,8 +104,8 @@ def load_scenario(path: str) -> Scenario:
 
 async def simulate(scenario: Scenario, policy: Policy) -> list[dict[str, Any]]:
     """The timeline of the handoff and its children, in scenario time, one dict per entry."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=data_converter(), test_server_existing_path=test_server_path(), runtime=_quiet_runtime()
+    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=test_server_path(),
+        data_converter=data_converter(), runtime=_quiet_runtime()
     )
     try:
         await register_search_attributes(env.client)

@@ -33,8 +33,8 @@ from worker.temporal_binaries import test_server_path
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     """A fresh time-skipping server per test (it starts in about 0.1 s): one test's runs never hold
     the clock of another's."""
-    environment = await WorkflowEnvironment.start_time_skipping(
-        data_converter=data_converter(), test_server_existing_path=test_server_path()
+    environment = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=test_server_path(),
+        data_converter=data_converter()
     )
     await register_search_attributes(environment.client)
     yield environment

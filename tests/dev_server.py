@@ -40,8 +40,7 @@ from workflows import search_attributes
 @asynccontextmanager
 async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
     """Every Baton search attribute registered at start, as `baton run` does; an in-memory database."""
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=dev_server_path(),
+    env = await WorkflowEnvironment.start_local(dev_server_existing_path=dev_server_path(),
         search_attributes=search_attributes.ALL,
         data_converter=data_converter(),
         ui=False,

@@ -73,9 +73,8 @@ async def encrypted_handoff(tmp_path) -> AsyncIterator[Encrypted]:
     with every payload encrypted under key `k1`."""
     converter = data_converter({"BATON_CODEC_KEYS": f"k1:{_b64(OLD_KEY)}"})
     assert isinstance(converter.payload_codec, EncryptionCodec)
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=converter, test_server_existing_path=temporal_binaries.test_server_path()
-    )
+    server = temporal_binaries.test_server_path()
+    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=server, data_converter=converter)
     url = f"sqlite:///{tmp_path}/baton-{uuid.uuid4().hex[:6]}.db"
     upgrade(url)
     store = StoreActivities(make_engine(url))

@@ -117,8 +117,8 @@ def test_previous_month(today, expected):
 
 @pytest_asyncio.fixture(scope="module")
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    environment = await WorkflowEnvironment.start_local(
-        data_converter=data_converter(), dev_server_existing_path=dev_server_path()
+    environment = await WorkflowEnvironment.start_local(dev_server_existing_path=dev_server_path(),
+        data_converter=data_converter()
     )
     yield environment
     await environment.shutdown()

@@ -28,8 +28,8 @@ from workflows.handoff import DealHandoffWorkflow, HandoffInput
 async def test_breaches_are_counted_by_sla_and_approach(tmp_path):
     buffer = MetricBuffer(10_000)
     runtime = Runtime(telemetry=TelemetryConfig(metrics=buffer))
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=data_converter(), test_server_existing_path=test_server_path(), runtime=runtime
+    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=test_server_path(),
+        data_converter=data_converter(), runtime=runtime
     )
     try:
         await register_search_attributes(env.client)
