@@ -6,22 +6,32 @@ snapshot in its start input, so a running handoff keeps the rules it started wit
 
 from __future__ import annotations
 
-from datetime import date
-from enum import StrEnum
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from domain.approach_kinds import Approach
 from domain.calendar import BusinessCalendar
 from domain.document import FieldName
+from domain.approach_policy import (  # noqa: F401  (re-exported: the policy's public names)
+    ApproachProfile,
+    Escalation,
+    IntroStyle,
+    SlaSpec,
+    default_profiles,
+    default_slas,
+)
 from domain.durations import DurationField, parse_duration
-from domain.roles import Role, SlaName
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from domain.onboarding_policy import (  # noqa: F401
+    Milestone,
+    OnboardingPolicy,
+    OnboardingTrigger,
+    PostCheckPolicy,
+)
+from domain.policy_section import Section as _Section
+from domain.roles import SlaName
+from domain.teams import Csm, CsTeam, default_teams  # noqa: F401
 
 
 class ScoringPolicy(_Section):
@@ -93,168 +103,6 @@ class AcvBands(_Section):
         return self
 
 
-class Escalation(_Section):
-    at: DurationField
-    to: Role
-
-
-class SlaSpec(_Section):
-    """A deadline measured from its anchor (close, intro held, AE departure, submission...)."""
-
-    due: DurationField
-    escalations: list[Escalation] = Field(default_factory=list)
-    on_breach: Role | None = None
-
-
-def _sla(due: str, on_breach: Role | None = None, escalations: list[tuple[str, Role]] = ()) -> SlaSpec:
-    steps = [Escalation(at=parse_duration(at), to=to) for at, to in escalations]
-    return SlaSpec(due=parse_duration(due), on_breach=on_breach, escalations=steps)
-
-
-def _default_slas() -> dict[SlaName, SlaSpec]:
-    return {
-        SlaName.CSM_BRIEFED: _sla("48h", Role.CS_MANAGER),
-        SlaName.CS_FIRST_TOUCH: _sla("48h", Role.CS_MANAGER),
-        SlaName.INTRO_SCHEDULED: _sla(
-            "3bd", None, [("3bd", Role.SALES_MANAGER), ("5bd", Role.VP_SALES)]
-        ),
-        SlaName.INTRO_HELD: _sla("5d", Role.SALES_MANAGER),
-        SlaName.KICKOFF: _sla("10d", Role.CS_MANAGER),
-        SlaName.AE_FOLLOW_UP: _sla("24h", Role.SALES_MANAGER),
-        SlaName.IMPL_OWNER_CONTACT: _sla("14d", Role.CS_MANAGER),
-        SlaName.RECOVERY_OWNER: _sla("7d", Role.VP_SALES),
-        SlaName.POST_CHECK: _sla("30d", Role.CS_MANAGER),
-        SlaName.PARTNER_CHECK: _sla("30d", Role.PARTNER_MANAGER),
-    }
-
-
-class IntroStyle(StrEnum):
-    WELCOME_SEQUENCE = "welcome_sequence"
-    INTRO_EMAIL = "intro_email"
-    LIVE_CALL = "live_call"
-    INTERNAL_NOTE = "internal_note"
-    THREE_WAY = "three_way"
-
-
-class ApproachProfile(_Section):
-    """How an approach behaves: which SLAs run, how the customer meets CS, how long the AE stays."""
-
-    slas: list[SlaName]
-    intro: IntroStyle
-    ae_joins_first_calls: int = Field(default=0, ge=0, le=10)
-    transition: DurationField = parse_duration("0d")
-    pooled_csm: bool = False
-    scored_fields: list[FieldName] | None = None
-    sla_overrides: dict[SlaName, SlaSpec] = Field(default_factory=dict)
-
-
-_CORE = [SlaName.CSM_BRIEFED, SlaName.CS_FIRST_TOUCH, SlaName.AE_FOLLOW_UP, SlaName.KICKOFF, SlaName.POST_CHECK]
-_MEETING = [SlaName.INTRO_SCHEDULED, SlaName.INTRO_HELD]
-
-
-def _default_profiles() -> dict[Approach, ApproachProfile]:
-    return {
-        Approach.AUTOMATED: ApproachProfile(slas=list(_CORE), intro=IntroStyle.WELCOME_SEQUENCE, pooled_csm=True),
-        Approach.STRUCTURED: ApproachProfile(slas=_CORE + _MEETING, intro=IntroStyle.INTRO_EMAIL),
-        Approach.WHITE_GLOVE: ApproachProfile(
-            slas=_CORE + _MEETING + [SlaName.IMPL_OWNER_CONTACT],
-            intro=IntroStyle.LIVE_CALL,
-            ae_joins_first_calls=3,
-            transition=parse_duration("14d"),
-        ),
-        Approach.INTERNAL: ApproachProfile(
-            slas=[SlaName.CSM_BRIEFED, SlaName.AE_FOLLOW_UP, SlaName.KICKOFF, SlaName.POST_CHECK],
-            intro=IntroStyle.INTERNAL_NOTE,
-            scored_fields=[
-                FieldName.GOALS,
-                FieldName.SCOPE,
-                FieldName.SALES_CONVERSATIONS,
-                FieldName.CONTRACT_TERMS,
-                FieldName.RISKS,
-            ],
-        ),
-        Approach.PARTNER_MEDIATED: ApproachProfile(
-            slas=_CORE + _MEETING + [SlaName.PARTNER_CHECK],
-            intro=IntroStyle.THREE_WAY,
-            sla_overrides={SlaName.CSM_BRIEFED: _sla("72h", Role.PARTNER_MANAGER)},
-        ),
-    }
-
-
-class Csm(_Section):
-    id: str
-    name: str = ""
-    capacity: int = Field(default=25, ge=0)
-    out_of_office: list[tuple[date, date]] = Field(default_factory=list)
-
-    def away_on(self, day: date) -> bool:
-        return any(start <= day <= end for start, end in self.out_of_office)
-
-
-class CsTeam(_Section):
-    name: str
-    approaches: list[Approach]
-    csms: list[Csm]
-    manager: str = ""
-
-
-def _default_teams() -> list[CsTeam]:
-    return [
-        CsTeam(
-            name="scale",
-            approaches=[Approach.AUTOMATED],
-            csms=[Csm(id="csm-pool-1", name="Scale pool A"), Csm(id="csm-pool-2", name="Scale pool B")],
-        ),
-        CsTeam(
-            name="mid-market",
-            approaches=[Approach.STRUCTURED, Approach.INTERNAL, Approach.PARTNER_MEDIATED],
-            csms=[Csm(id="csm-mm-1", name="Mid-market CSM 1"), Csm(id="csm-mm-2", name="Mid-market CSM 2")],
-        ),
-        CsTeam(
-            name="enterprise",
-            approaches=[Approach.WHITE_GLOVE],
-            csms=[Csm(id="csm-ent-1", name="Enterprise CSM 1", capacity=10)],
-        ),
-    ]
-
-
-class OnboardingTrigger(StrEnum):
-    MILESTONE = "milestone"
-    TIME = "time"
-    HYBRID = "hybrid"
-
-
-class Milestone(StrEnum):
-    SETUP_COMPLETE = "setup_complete"
-    TRAINING_DONE = "training_done"
-    ACTIVATION_ACHIEVED = "activation_achieved"
-    FIRST_VALUE = "first_value"
-
-
-def _default_schedule() -> dict[Milestone, Any]:
-    spans = {"setup_complete": "7d", "training_done": "14d", "activation_achieved": "21d", "first_value": "30d"}
-    return {Milestone(name): parse_duration(span) for name, span in spans.items()}
-
-
-class OnboardingPolicy(_Section):
-    trigger: OnboardingTrigger = OnboardingTrigger.HYBRID
-    after: DurationField = parse_duration("30d")
-    required_milestones: list[Milestone] = Field(default_factory=lambda: list(Milestone))
-    schedule: dict[Milestone, DurationField] = Field(
-        default_factory=_default_schedule, description="when each milestone is due, counted from the close"
-    )
-
-
-class CommissionPolicy(_Section):
-    release: bool = True
-    min_rating: int = Field(default=3, ge=1, le=5)
-
-
-class PostCheckPolicy(_Section):
-    min_active_users: int = Field(default=1, ge=0)
-    answer_window: DurationField = parse_duration("7d")
-
-
 def _default_won() -> dict[str, list[str]]:
     return {
         "hubspot": ["closedwon"],
@@ -273,6 +121,11 @@ def _default_lost() -> dict[str, list[str]]:
     }
 
 
+class CommissionPolicy(_Section):
+    release: bool = True
+    min_rating: int = Field(default=3, ge=1, le=5)
+
+
 class StagePolicy(_Section):
     """Stage ids per CRM; pipelines differ, so each is configurable. Pre-close start is opt-in."""
 
@@ -286,10 +139,10 @@ class Policy(_Section):
     scoring: ScoringPolicy = Field(default_factory=ScoringPolicy)
     acv: AcvBands = Field(default_factory=AcvBands)
     calendar: BusinessCalendar = Field(default_factory=BusinessCalendar)
-    slas: dict[SlaName, SlaSpec] = Field(default_factory=_default_slas)
-    approaches: dict[Approach, ApproachProfile] = Field(default_factory=_default_profiles)
+    slas: dict[SlaName, SlaSpec] = Field(default_factory=default_slas)
+    approaches: dict[Approach, ApproachProfile] = Field(default_factory=default_profiles)
     kickoff_after_intro: DurationField = parse_duration("5bd")
-    teams: list[CsTeam] = Field(default_factory=_default_teams)
+    teams: list[CsTeam] = Field(default_factory=default_teams)
     onboarding: OnboardingPolicy = Field(default_factory=OnboardingPolicy)
     commission: CommissionPolicy = Field(default_factory=CommissionPolicy)
     post_check: PostCheckPolicy = Field(default_factory=PostCheckPolicy)
@@ -301,7 +154,7 @@ class Policy(_Section):
         """A file that sets one key of an SLA (say its `due`) keeps the rest of that SLA's defaults."""
         if not isinstance(value, dict):
             return value
-        merged: dict[Any, Any] = {name: spec.model_dump() for name, spec in _default_slas().items()}
+        merged: dict[Any, Any] = {name: spec.model_dump() for name, spec in default_slas().items()}
         for name, spec in value.items():
             if isinstance(spec, dict) and name in merged:
                 merged[name] = {**merged[name], **spec}
@@ -312,7 +165,7 @@ class Policy(_Section):
     @field_validator("approaches")
     @classmethod
     def _all_approaches(cls, value: dict[Approach, ApproachProfile]) -> dict[Approach, ApproachProfile]:
-        return {**_default_profiles(), **value}
+        return {**default_profiles(), **value}
 
     def sla(self, name: SlaName, approach: Approach) -> SlaSpec:
         return self.approaches[approach].sla_overrides.get(name) or self.slas[name]
