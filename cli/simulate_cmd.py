@@ -42,7 +42,7 @@ from domain.state import HandoffState
 from store.engine import make_engine
 from store.migrate import upgrade
 from worker.connect import data_converter
-from worker.registry import WORKFLOWS, activities_of
+from worker.registry import WORKFLOW_RUNNER, WORKFLOWS, activities_of
 from worker.search_attribute_setup import register_search_attributes
 from worker.temporal_binaries import test_server_path
 from workflows.handoff import DealHandoffWorkflow, HandoffInput
@@ -136,7 +136,7 @@ async def _run(env: WorkflowEnvironment, scenario: Scenario, timed: list, policy
     task_queue = f"simulate-{uuid.uuid4()}"
     refusals: list[dict[str, Any]] = []
     with ThreadPoolExecutor(max_workers=4) as pool:
-        async with Worker(env.client, task_queue=task_queue, workflows=WORKFLOWS, activities=acts, activity_executor=pool):
+        async with Worker(env.client, task_queue=task_queue, workflows=WORKFLOWS, workflow_runner=WORKFLOW_RUNNER, activities=acts, activity_executor=pool):
             await _sleep_until(env, deal.closed_at)
             handle = await env.client.start_workflow(
                 DealHandoffWorkflow.run, HandoffInput(deal=deal, policy=policy, document=scenario.document, won=scenario.won),

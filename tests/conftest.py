@@ -25,7 +25,7 @@ from activities.usage import UsageActivities, UsageRequest
 from store.engine import make_engine
 from store.migrate import upgrade
 from worker.connect import data_converter
-from worker.registry import WORKFLOWS, activities_of
+from worker.registry import WORKFLOW_RUNNER, WORKFLOWS, activities_of
 from worker.search_attribute_setup import register_search_attributes
 from worker.temporal_binaries import test_server_path
 
@@ -81,7 +81,7 @@ def rig_factory(env, tmp_path) -> Callable:
             acts = [a for a in acts if getattr(a, "__temporal_activity_definition").name not in names] + activities_override
         task_queue = f"tq-{uuid.uuid4()}"
         with ThreadPoolExecutor(max_workers=4) as pool:
-            async with Worker(env.client, task_queue=task_queue, workflows=WORKFLOWS, activities=acts,
+            async with Worker(env.client, task_queue=task_queue, workflows=WORKFLOWS, workflow_runner=WORKFLOW_RUNNER, activities=acts,
                               activity_executor=pool):
                 yield Rig(env.client, env, task_queue, sink, store, usage)
         store.engine.dispose()

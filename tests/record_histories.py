@@ -35,7 +35,7 @@ from store.engine import make_engine
 from store.migrate import upgrade
 from tests.handoffs import GAPS_DOCUMENT, READY_DOCUMENT, deal
 from worker.connect import data_converter
-from worker.registry import WORKFLOWS, activities_of
+from worker.registry import WORKFLOW_RUNNER, WORKFLOWS, activities_of
 from worker.search_attribute_setup import register_search_attributes
 from worker.temporal_binaries import test_server_path
 from workflows.governance import GovernanceInput, MonthlyGovernanceWorkflow
@@ -124,7 +124,7 @@ async def record() -> None:
         acts.append(ReportActivities(engine).governance)
         task_queue = f"record-{uuid.uuid4()}"
         with ThreadPoolExecutor(max_workers=4) as pool:
-            async with Worker(env.client, task_queue=task_queue, workflows=WORKFLOWS, activities=acts, activity_executor=pool):
+            async with Worker(env.client, task_queue=task_queue, workflows=WORKFLOWS, workflow_runner=WORKFLOW_RUNNER, activities=acts, activity_executor=pool):
                 for name, scenario in (("full_handoff", full_handoff), ("gaps_then_lost", gaps_then_lost), ("governance", governance)):
                     for handle in await scenario(env, env.client, task_queue):
                         history = await handle.fetch_history()

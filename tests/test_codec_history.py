@@ -42,7 +42,7 @@ from worker.codec import (
     UnknownKeyError,
 )
 from worker.connect import data_converter
-from worker.registry import WORKFLOWS, activities_of
+from worker.registry import WORKFLOW_RUNNER, WORKFLOWS, activities_of
 from worker.search_attribute_setup import register_search_attributes
 from workflows.handoff import DealHandoffWorkflow, HandoffInput
 
@@ -83,7 +83,7 @@ async def encrypted_handoff(tmp_path) -> AsyncIterator[Encrypted]:
         acts = activities_of(CrmActivities({}), NotifyActivities([LogSink()]), store, UsageActivities(NoUsageSource()))
         task_queue = f"tq-{uuid.uuid4()}"
         with ThreadPoolExecutor(max_workers=4) as pool:
-            async with Worker(env.client, task_queue=task_queue, workflows=WORKFLOWS, activities=acts,
+            async with Worker(env.client, task_queue=task_queue, workflows=WORKFLOWS, workflow_runner=WORKFLOW_RUNNER, activities=acts,
                               activity_executor=pool):
                 the_deal = deal(closed_at=await env.get_current_time(), account="Northwind Logistics")
                 handle = await env.client.start_workflow(

@@ -12,7 +12,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
 from worker.connect import data_converter
-from worker.registry import WORKFLOWS
+from worker.registry import WORKFLOW_RUNNER, WORKFLOWS
 from domain.state import HandoffState
 from workflows.handoff import DealHandoffWorkflow, HandoffInput
 
@@ -31,7 +31,7 @@ def test_every_workflow_has_a_saved_history():
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
 async def test_history_replays(path):
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=data_converter())
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=data_converter(), workflow_runner=WORKFLOW_RUNNER)
     result = await replayer.replay_workflow(load(path), raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure
 

@@ -20,14 +20,14 @@ from store.engine import make_engine
 from store.migrate import upgrade
 from tests.conftest import assert_eventually
 from tests.handoffs import READY_DOCUMENT, deal
-from worker.registry import WORKFLOWS, activities_of
+from worker.registry import WORKFLOW_RUNNER, WORKFLOWS, activities_of
 from workflows.handoff import DealHandoffWorkflow, HandoffInput
 
 
 def worker(env, task_queue, engine, sink, pool):
     acts = activities_of(CrmActivities({}), NotifyActivities([sink]), StoreActivities(engine), UsageActivities(NoUsageSource()))
     # No workflow cache: the second worker must rebuild each run from its history, as after a crash.
-    return Worker(env.client, task_queue=task_queue, workflows=WORKFLOWS, activities=acts, activity_executor=pool,
+    return Worker(env.client, task_queue=task_queue, workflows=WORKFLOWS, workflow_runner=WORKFLOW_RUNNER, activities=acts, activity_executor=pool,
                   max_cached_workflows=0)
 
 

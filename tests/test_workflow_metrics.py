@@ -19,7 +19,7 @@ from store.migrate import upgrade
 from tests.conftest import assert_eventually
 from tests.handoffs import READY_DOCUMENT, deal
 from worker.connect import data_converter
-from worker.registry import WORKFLOWS, activities_of
+from worker.registry import WORKFLOW_RUNNER, WORKFLOWS, activities_of
 from worker.search_attribute_setup import register_search_attributes
 from worker.temporal_binaries import test_server_path
 from workflows.handoff import DealHandoffWorkflow, HandoffInput
@@ -39,7 +39,7 @@ async def test_breaches_are_counted_by_sla_and_approach(tmp_path):
         acts = activities_of(CrmActivities({}), NotifyActivities([LogSink()]), StoreActivities(engine), UsageActivities(NoUsageSource()))
         task_queue = f"metrics-{uuid.uuid4()}"
         with ThreadPoolExecutor(max_workers=4) as pool:
-            async with Worker(env.client, task_queue=task_queue, workflows=WORKFLOWS, activities=acts, activity_executor=pool):
+            async with Worker(env.client, task_queue=task_queue, workflows=WORKFLOWS, workflow_runner=WORKFLOW_RUNNER, activities=acts, activity_executor=pool):
                 d = deal(closed_at=await env.get_current_time())
                 handle = await env.client.start_workflow(
                     DealHandoffWorkflow.run, HandoffInput(deal=d, policy=Policy(), document=READY_DOCUMENT),

@@ -12,7 +12,7 @@ from datetime import timedelta
 from temporalio.worker import Worker
 
 from worker.connect import connect
-from worker.registry import WORKFLOWS, build_activities
+from worker.registry import WORKFLOW_RUNNER, WORKFLOWS, build_activities
 from worker.telemetry import connect_overrides
 from api.logging_setup import configure_logging_from_env
 
@@ -37,7 +37,7 @@ async def run_worker(task_queue: str | None = None, stop: asyncio.Event | None =
         except (NotImplementedError, RuntimeError):  # not the main thread
             pass
     with ThreadPoolExecutor(max_workers=16, thread_name_prefix="baton-activity") as pool:
-        worker = Worker(client, task_queue=task_queue, workflows=WORKFLOWS, activities=build_activities(env),
+        worker = Worker(client, task_queue=task_queue, workflows=WORKFLOWS, workflow_runner=WORKFLOW_RUNNER, activities=build_activities(env),
                         activity_executor=pool, graceful_shutdown_timeout=_grace())
         async with worker:
             log.info("worker polling task queue %s on %s", task_queue, client.namespace)

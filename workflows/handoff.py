@@ -4,35 +4,22 @@ from __future__ import annotations
 
 import asyncio
 
-from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.deal import Deal
-    from domain.document import HandoffDocument
     from domain.errors import Refused
+    from domain.handoff_input import HandoffInput  # noqa: F401  (part of this workflow's interface)
     from domain.machine import HandoffMachine
     from domain.messages import (
         AeDeparture, ChildFinished, CsmAssignment, DeadlineExtension, DocumentUpdate, FirstTouch,
         IntakeReviewInput, IntroUpdate, KickoffHeld, MilestoneSignal, StageChanged,
     )
-    from domain.policy import Policy
     from domain.state import HandoffState
     from domain.timeline import Kind
     from workflows import search_attributes
-
-from workflows.handoff_effects import EffectRunner
-
-
-class HandoffInput(BaseModel):
-    """The start input: what the CRM event carried, and the policy snapshot this handoff keeps."""
-
-    deal: Deal
-    policy: Policy
-    document: HandoffDocument | None = None
-    won: bool = True
-    resume: HandoffState | None = None
+    # Shared with the sandbox, like the domain: a new run re-executes every module it does not share.
+    from workflows.handoff_effects import EffectRunner
 
 
 @workflow.defn

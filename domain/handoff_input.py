@@ -1,0 +1,21 @@
+"""The handoff workflow's start input."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from domain.deal import Deal
+from domain.document import HandoffDocument
+from domain.policy import Policy
+from domain.state import HandoffState
+
+
+class HandoffInput(BaseModel):
+    """What the CRM event carried, and the policy snapshot this handoff keeps; `resume` carries the
+    whole state across a continue-as-new."""
+
+    deal: Deal
+    policy: Policy
+    document: HandoffDocument | None = None
+    won: bool = True
+    resume: HandoffState | None = None
