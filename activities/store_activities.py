@@ -10,7 +10,7 @@ from temporalio import activity
 
 from domain.policy import CsTeam
 from domain.state import HandoffState
-from store import repository
+from store import assignment, repository
 from store.engine import make_engine, session_scope
 
 
@@ -44,5 +44,5 @@ class StoreActivities:
     @activity.defn(name="store_assign_csm")
     def assign_csm(self, request: AssignCsm) -> CsmChoice:
         with session_scope(self.engine, write=True) as session:
-            pick = repository.choose_csm(session, request.workflow_id, request.team, request.day)
+            pick = assignment.choose_csm(session, request.workflow_id, request.team, request.day)
         return CsmChoice(csm=pick.csm, team=request.team.name, reason=pick.reason)

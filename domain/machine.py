@@ -31,7 +31,7 @@ from domain.messages import (
 from domain.policy import Policy
 from domain.roles import Role, SlaName
 from domain.scoring import Tier
-from domain.state import HandoffState, Outcome, Owners, Phase
+from domain.state import ChildStatus, HandoffState, Outcome, Owners, Phase
 from domain.timeline import Kind
 
 CHILD_OWNED = frozenset({SlaName.POST_CHECK, SlaName.PARTNER_CHECK})
@@ -139,8 +139,6 @@ class HandoffMachine(PeopleMessages):
         self._refresh_phase()
 
     def child_started(self, kind: str, workflow_id: str, now: datetime) -> None:
-        from domain.state import ChildStatus
-
         self.now = now
         self.state.children[kind] = ChildStatus(workflow_id=workflow_id, kind=kind, started_at=now)
         self._record(Kind.CHILD_STARTED, child=kind, workflow_id=workflow_id)

@@ -6,24 +6,20 @@ response) and an older state may arrive after a newer one, and neither may doubl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
-from domain.policy import CsTeam
 from domain.roles import SlaName
 from domain.state import DeadlineStatus, HandoffState, Outcome
 from store.engine import SQLITE_IMMEDIATE
 from store.tables import (
     ChurnRow,
-    CsmAssignmentRow,
     HandoffRow,
     RatingRow,
-    RoundRobinRow,
     SlaRow,
     SurveyAnswerRow,
     TimelineRow,
@@ -48,7 +44,7 @@ def amount_band(acv: float) -> str:
     return next((label for below, label in AMOUNT_BANDS if acv < below), TOP_BAND)
 
 
-def _insert(session: Session, model: type[SQLModel]) -> Any:
+def insert_ignoring_conflicts(session: Session, model: type[SQLModel]) -> Any:
     """INSERT with ON CONFLICT support: both dialects have it, SQLAlchemy's core insert does not."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
@@ -71,7 +67,7 @@ def begin_write(session: Session) -> None:
 def _upsert(session: Session, model: type[SQLModel], rows: list[dict], keys: list[str]) -> None:
     if not rows:
         return
-    stmt = _insert(session, model).values(rows)
+    stmt = insert_ignoring_conflicts(session, model).values(rows)
     updated = {name: stmt.excluded[name] for name in rows[0] if name not in keys}
     session.execute(stmt.on_conflict_do_update(index_elements=keys, set_=updated))
 
@@ -160,7 +156,7 @@ def record_state(session: Session, state: HandoffState) -> int:
     values = handoff_values(state)
     previous_seq = session.scalar(select(HandoffRow.last_seq).where(HandoffRow.workflow_id == state.workflow_id))
 
-    stmt = _insert(session, HandoffRow).values(values)
+    stmt = insert_ignoring_conflicts(session, HandoffRow).values(values)
     stmt = stmt.on_conflict_do_update(
         index_elements=["workflow_id"],
         set_={name: stmt.excluded[name] for name in values if name != "workflow_id"},
@@ -181,7 +177,7 @@ def record_state(session: Session, state: HandoffState) -> int:
             }
             for entry in new_entries
         ]
-        inserted = _insert(session, TimelineRow).values(rows).on_conflict_do_nothing(
+        inserted = insert_ignoring_conflicts(session, TimelineRow).values(rows).on_conflict_do_nothing(
             index_elements=["workflow_id", "seq"]
         )
         added = len(session.execute(inserted.returning(TimelineRow.__table__.c.id)).all())
@@ -231,7 +227,7 @@ def record_churn(session: Session, account: str, churned_on: date, reason: str, 
         "source": source,
         "recorded_at": datetime.now(UTC),
     }
-    stmt = _insert(session, ChurnRow).values(row).on_conflict_do_nothing(index_elements=["account", "churned_on"])
+    stmt = insert_ignoring_conflicts(session, ChurnRow).values(row).on_conflict_do_nothing(index_elements=["account", "churned_on"])
     return session.execute(stmt.returning(ChurnRow.__table__.c.id)).first() is not None
 
 
@@ -244,78 +240,3 @@ def record_survey_answers(session: Session, workflow_id: str, answers: dict[str,
     ]
     _upsert(session, SurveyAnswerRow, rows, ["workflow_id", "question"])
     return len(rows)
-
-
-# --- CSM assignment -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CsmPick:
-    csm: str | None
-    reason: str
-
-
-def _open_load(session: Session, csm_id: str) -> int:
-    """Handoffs assigned to a CSM that have not ended (an assignment without a row yet counts)."""
-    finished = exists().where(
-        HandoffRow.workflow_id == CsmAssignmentRow.workflow_id,
-        or_(HandoffRow.ended_at.is_not(None), HandoffRow.outcome == Outcome.LOST.value),
-    )
-    return session.scalar(
-        select(func.count()).select_from(CsmAssignmentRow).where(and_(CsmAssignmentRow.csm_id == csm_id, ~finished))
-    ) or 0
-
-
-def _lock_team(session: Session, team: str) -> int:
-    """The team's round-robin position, locked until the transaction ends."""
-    bind = session.get_bind()
-    # SQLite has one writer: holding its lock from BEGIN serialises concurrent picks.
-    begin_write(session)
-    session.execute(
-        _insert(session, RoundRobinRow).values(team=team, position=0).on_conflict_do_nothing(index_elements=["team"])
-    )
-    query = select(RoundRobinRow.position).where(RoundRobinRow.team == team)
-    if bind.dialect.name == "postgresql":
-        query = query.with_for_update()
-    return session.scalar(query) or 0
-
-
-def choose_csm(session: Session, workflow_id: str, team: CsTeam, day: date) -> CsmPick:
-    """`assign_csm` with the reason for its choice, for the workflow's timeline."""
-    position = _lock_team(session, team.name)
-    # Checked under the team's lock, so two retries of one assignment cannot both pick.
-    existing = session.get(CsmAssignmentRow, workflow_id)
-    if existing is not None:
-        return CsmPick(existing.csm_id, f"already assigned to {existing.csm_id} (team {existing.team})")
-    if not team.csms:
-        return CsmPick(None, f"team {team.name} has no CSMs")
-
-    skipped: list[str] = []
-    count = len(team.csms)
-    for offset in range(count):
-        index = (position + offset) % count
-        csm = team.csms[index]
-        if csm.away_on(day):
-            skipped.append(f"{csm.id} out of office")
-            continue
-        load = _open_load(session, csm.id)
-        if load >= csm.capacity:
-            skipped.append(f"{csm.id} at capacity ({load}/{csm.capacity})")
-            continue
-        session.add(CsmAssignmentRow(workflow_id=workflow_id, csm_id=csm.id, team=team.name, assigned_at=datetime.now(UTC)))
-        session.execute(
-            update(RoundRobinRow).where(RoundRobinRow.team == team.name).values(position=(index + 1) % count)
-        )
-        session.flush()
-        reason = f"round robin in team {team.name}: {csm.id}"
-        return CsmPick(csm.id, reason + (f" (skipped {', '.join(skipped)})" if skipped else ""))
-    return CsmPick(None, f"no CSM available in team {team.name} on {day.isoformat()}: {', '.join(skipped)}")
-
-
-def assign_csm(session: Session, workflow_id: str, team: CsTeam, day: date) -> str | None:
-    """The CSM for a handoff: round robin over the team, skipping who is away or at capacity.
-
-    Idempotent per workflow id. The position lives here, not in a worker, so it survives restarts and
-    is shared by all workers; the team's row is locked for the pick. None: nobody is available.
-    """
-    return choose_csm(session, workflow_id, team, day).csm

@@ -34,7 +34,7 @@ from domain.state import (
     Phase,
 )
 from domain.timeline import Kind, TimelineEntry
-from store import migrate, repository
+from store import assignment, migrate, repository
 from store.engine import make_engine, session_scope
 from store.tables import (
     ChurnRow,
@@ -250,7 +250,7 @@ TRIO = team(Csm(id="a"), Csm(id="b"), Csm(id="c"))
 
 def assign(store: Store, workflow_id: str, cs_team: CsTeam = TRIO, day: date = DAY) -> str | None:
     with session_scope(store.engine, write=True) as session:
-        return repository.assign_csm(session, workflow_id, cs_team, day)
+        return assignment.assign_csm(session, workflow_id, cs_team, day)
 
 
 def test_round_robin_order_across_calls(store):
@@ -286,7 +286,7 @@ def test_assignment_is_idempotent_per_workflow(store):
 def test_nobody_available_gives_none_and_keeps_the_position(store):
     nobody = team(Csm(id="a", capacity=0), Csm(id="b", out_of_office=[(DAY, DAY)]))
     with session_scope(store.engine, write=True) as session:
-        pick = repository.choose_csm(session, "wf-1", nobody, DAY)
+        pick = assignment.choose_csm(session, "wf-1", nobody, DAY)
     assert pick.csm is None and "a at capacity (0/0)" in pick.reason and "b out of office" in pick.reason
     assert rows(store, CsmAssignmentRow) == []
     [rotation] = rows(store, RoundRobinRow)
