@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from opentelemetry.trace import Tracer
 from temporalio.client import Client
 
 from api import errors
@@ -17,10 +19,12 @@ from api.routes import reports
 from api.routes import codec
 from api import session
 from api import limits
+from api import tracing
 from api.settings import ApiSettings, get_settings
 from cli.policy_file import read_policy
 from store.engine import make_engine
 from worker.connect import connect
+from worker.tracing import flush_traces, tracer_from_env, tracing_interceptors
 
 DESCRIPTION = """Baton's ingestion and handoff API.
 
@@ -29,18 +33,24 @@ roles (`crm`, `ae`, `cs_lead`, `operator`) are configured as hashes in `BATON_AP
 endpoint's description names the roles it accepts. Health checks are unauthenticated."""
 
 
-def create_app(settings: ApiSettings | None = None, client: Client | None = None) -> FastAPI:
+def create_app(settings: ApiSettings | None = None, client: Client | None = None,
+               tracer: Tracer | None = None) -> FastAPI:
+    """`tracer` defaults to the environment's (worker.tracing: none unless an OTLP endpoint is set);
+    a `client` passed in brings its own interceptors."""
+    tracer = tracer if tracer is not None else tracer_from_env(os.environ, "baton-api")
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings or get_settings()
         # Lazy: the API starts (and /readyz says why it is not ready) while Temporal is still down.
-        app.state.client = client or await connect(lazy=True)
+        app.state.client = client or await connect(lazy=True, interceptors=tracing_interceptors(tracer))
         app.state.policy = read_policy(app.state.settings.policy_file)
         app.state.engine = make_engine(app.state.settings.database_url)
         try:
             yield
         finally:
             app.state.engine.dispose()
+            flush_traces()
 
     app = FastAPI(title="Baton", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
@@ -51,5 +61,6 @@ def create_app(settings: ApiSettings | None = None, client: Client | None = None
     codec.install(app)  # /codec/encode, /codec/decode and their CORS for the Temporal UI
     app.include_router(session.router)  # browser sign-in, so the UI reaches the codec with a cookie
     metrics.install(app)  # /metrics (unauthenticated) and the per-route request metrics
+    tracing.install(app, tracer)  # outermost: the request's span covers everything else
     logging_setup.configure_logging_from_env()  # JSON lines when BATON_LOG_FORMAT=json
     return app

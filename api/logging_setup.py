@@ -19,6 +19,8 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
+from opentelemetry import trace
+
 CONTEXT_FIELDS = ("workflow_id", "crm", "deal_id")
 FORMAT_ENV = "BATON_LOG_FORMAT"
 LEVEL_ENV = "BATON_LOG_LEVEL"
@@ -61,12 +63,16 @@ def _from_activity() -> dict[str, str]:
 
 
 class ContextFilter(logging.Filter):
-    """Puts the handoff context on every record (as attributes), so either format can show it."""
+    """Puts the handoff context on every record (as attributes), so either format can show it, and
+    the current trace's id when tracing is on (worker.tracing), so a log line leads to its trace."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         for key, value in current_log_context().items():
             if not getattr(record, key, None):
                 setattr(record, key, value)
+        span = trace.get_current_span().get_span_context()
+        if span.is_valid:
+            record.trace_id = format(span.trace_id, "032x")
         return True
 
 
@@ -78,7 +84,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        for key in CONTEXT_FIELDS:
+        for key in (*CONTEXT_FIELDS, "trace_id"):
             value = getattr(record, key, None)
             if value:
                 line[key] = str(value)

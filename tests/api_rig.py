@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import httpx
 from fastapi import FastAPI
+from opentelemetry.trace import Tracer
 from temporalio.client import Client
 
 from api.app import create_app
@@ -60,8 +61,9 @@ class Api:
 
 
 @asynccontextmanager
-async def running_api(rig: Rig, client: Client | None = None, **overrides) -> AsyncIterator[Api]:
-    app = create_app(settings=settings_for(rig, **overrides), client=client or rig.client)
+async def running_api(rig: Rig, client: Client | None = None, tracer: Tracer | None = None,
+                      **overrides) -> AsyncIterator[Api]:
+    app = create_app(settings=settings_for(rig, **overrides), client=client or rig.client, tracer=tracer)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:

@@ -69,7 +69,9 @@ class Rig:
 @pytest.fixture
 def rig_factory(env, tmp_path) -> Callable:
     @asynccontextmanager
-    async def make(activities_override: list | None = None) -> AsyncIterator[Rig]:
+    async def make(activities_override: list | None = None, client: Client | None = None) -> AsyncIterator[Rig]:
+        """`client`: one on the same server with its own interceptors (the tracing test's)."""
+        client = client or env.client
         url = f"sqlite:///{tmp_path}/baton-{uuid.uuid4().hex[:6]}.db"
         upgrade(url)
         sink = LogSink()
@@ -81,9 +83,9 @@ def rig_factory(env, tmp_path) -> Callable:
             acts = [a for a in acts if getattr(a, "__temporal_activity_definition").name not in names] + activities_override
         task_queue = f"tq-{uuid.uuid4()}"
         with ThreadPoolExecutor(max_workers=4) as pool:
-            async with Worker(env.client, task_queue=task_queue, workflows=WORKFLOWS, workflow_runner=WORKFLOW_RUNNER, activities=acts,
+            async with Worker(client, task_queue=task_queue, workflows=WORKFLOWS, workflow_runner=WORKFLOW_RUNNER, activities=acts,
                               activity_executor=pool):
-                yield Rig(env.client, env, task_queue, sink, store, usage)
+                yield Rig(client, env, task_queue, sink, store, usage)
         store.engine.dispose()
 
     return make

@@ -109,7 +109,8 @@ def test_namespace_job_registers_every_search_attribute_with_its_type(services):
 
 def test_baton_processes_share_temporal_and_the_database(services):
     api, worker = env(services["baton-api"]), env(services["baton-worker"])
-    for variable in ("TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "DATABASE_URL", "BATON_TASK_QUEUE", "BATON_CODEC_KEYS"):
+    for variable in ("TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "DATABASE_URL", "BATON_TASK_QUEUE", "BATON_CODEC_KEYS",
+                     "OTEL_EXPORTER_OTLP_ENDPOINT"):
         assert api[variable] == worker[variable], variable
     assert api["TEMPORAL_ADDRESS"] == "temporal:7233"
     assert re.match(r"postgresql(\+psycopg2)?://[^@]+@postgresql:5432/baton$", api["DATABASE_URL"])
@@ -148,9 +149,9 @@ def test_ui_decodes_payloads_through_the_api_codec(services):
     assert re.search(r"/codec\}?$", ui["TEMPORAL_CODEC_ENDPOINT"])
 
 
-def test_observability_profile_holds_prometheus_and_grafana_only(services):
+def test_observability_profile_holds_prometheus_grafana_and_jaeger_only(services):
     profiled = {name for name, service in services.items() if "observability" in service.get("profiles", [])}
-    assert profiled == {"prometheus", "grafana"}
+    assert profiled == {"prometheus", "grafana", "jaeger"}
     unprofiled = {name for name, service in services.items() if not service.get("profiles")}
     assert unprofiled == set(services) - profiled
 

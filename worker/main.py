@@ -14,6 +14,7 @@ from temporalio.worker import Worker
 from worker.connect import connect
 from worker.registry import WORKFLOW_RUNNER, WORKFLOWS, build_activities
 from worker.telemetry import connect_overrides
+from worker.tracing import flush_traces
 from api.logging_setup import configure_logging_from_env
 
 log = logging.getLogger("baton.worker")
@@ -27,8 +28,8 @@ async def run_worker(task_queue: str | None = None, stop: asyncio.Event | None =
     env = dict(os.environ)
     task_queue = task_queue or env.get(TASK_QUEUE_ENV, DEFAULT_TASK_QUEUE)
     configure_logging_from_env(env)  # JSON lines when BATON_LOG_FORMAT=json
-    # SDK metrics on BATON_WORKER_METRICS_ADDRESS when set (worker.telemetry).
-    client = await connect(env, **connect_overrides(env))
+    # SDK metrics on BATON_WORKER_METRICS_ADDRESS, traces to OTEL_EXPORTER_OTLP_ENDPOINT, when set.
+    client = await connect(env, **connect_overrides(env, "baton-worker"))
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -43,6 +44,7 @@ async def run_worker(task_queue: str | None = None, stop: asyncio.Event | None =
             log.info("worker polling task queue %s on %s", task_queue, client.namespace)
             await stop.wait()
             log.info("worker stopping: finishing in-flight activities")
+    flush_traces()  # the process leaves through os._exit
 
 
 def _grace() -> timedelta:

@@ -23,7 +23,7 @@ from workflows.post_check import PostHandoffCheckWorkflow
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(
         "domain", "pydantic", "pydantic_core", "annotated_types", "typing_inspection", "yaml",
-        "activities", "store", "sqlalchemy", "sqlmodel", "httpx", "cryptography",
+        "activities", "store", "sqlalchemy", "sqlmodel", "httpx", "cryptography", "opentelemetry",
     )
 )
 

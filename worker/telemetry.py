@@ -1,4 +1,4 @@
-"""The worker's SDK runtime: Prometheus metrics from the Temporal SDK core when asked for.
+"""Telemetry for a Temporal client: the SDK runtime's Prometheus metrics and OpenTelemetry traces.
 
 BATON_WORKER_METRICS_ADDRESS (e.g. `0.0.0.0:9464`) makes the core serve its own /metrics (task
 latencies, slots, poll success, sticky cache ...) on that address. Unset, the SDK's default runtime is
@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+
+from worker.tracing import tracer_from_env, tracing_interceptors
 
 METRICS_ADDRESS_ENV = "BATON_WORKER_METRICS_ADDRESS"
 _runtimes: dict[str, Runtime] = {}
@@ -29,7 +31,14 @@ def runtime_from_env(env: Mapping[str, str]) -> Runtime | None:
     return _runtimes[address]
 
 
-def connect_overrides(env: Mapping[str, str]) -> dict:
-    """Keyword arguments for `worker.connect.connect`: the runtime only when one is configured."""
+def connect_overrides(env: Mapping[str, str], service: str = "baton-worker") -> dict:
+    """Keyword arguments for `worker.connect.connect`: the metrics runtime and the tracing
+    interceptor (worker.tracing), each only when the environment configures it."""
+    overrides: dict = {}
     runtime = runtime_from_env(env)
-    return {"runtime": runtime} if runtime is not None else {}
+    if runtime is not None:
+        overrides["runtime"] = runtime
+    interceptors = tracing_interceptors(tracer_from_env(env, service))
+    if interceptors:
+        overrides["interceptors"] = interceptors
+    return overrides
