@@ -45,6 +45,12 @@ def rss_bytes(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Stack:
     folder: Path
@@ -93,6 +99,20 @@ class Stack:
                 return
             time.sleep(0.1)
         raise RuntimeError(f"{name} not ready after {timeout:.0f}s")
+
+    def wait_quiet(self, names: tuple[str, ...] = ("worker", "bare-worker", "api"), busy: float = 0.05,
+                   timeout: float = 300.0) -> float:
+        """Until each named process used under `busy` of a core over a whole second: the backlog of one
+        figure must not be charged to the next. Returns the seconds waited."""
+        started = deadline = time.monotonic()
+        deadline += timeout
+        while time.monotonic() < deadline:
+            pids = [self.processes[name].pid for name in names]
+            before = [cpu_seconds(pid) for pid in pids]
+            time.sleep(1.0)
+            if all(cpu_seconds(pid) - used < busy for pid, used in zip(pids, before, strict=True)):
+                break
+        return time.monotonic() - started
 
     def stop(self) -> None:
         for process in reversed(list(self.processes.values())):

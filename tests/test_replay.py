@@ -12,7 +12,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
 from worker.connect import data_converter
-from worker.registry import WORKFLOW_RUNNER, WORKFLOWS
+from worker.registry import STRICT_WORKFLOW_RUNNER, WORKFLOW_RUNNER, WORKFLOWS
 from domain.state import HandoffState
 from workflows.handoff import DealHandoffWorkflow, HandoffInput
 
@@ -29,9 +29,12 @@ def test_every_workflow_has_a_saved_history():
     assert kinds == {cls.__name__ for cls in WORKFLOWS}
 
 
+@pytest.mark.parametrize("runner", [WORKFLOW_RUNNER, STRICT_WORKFLOW_RUNNER], ids=["shared", "strict"])
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
-async def test_history_replays(path):
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=data_converter(), workflow_runner=WORKFLOW_RUNNER)
+async def test_history_replays(path, runner):
+    """Under the worker's runner, and under the strict one that re-imports workflows/ in the sandbox
+    for every run, so a restricted call in workflow code fails here."""
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=data_converter(), workflow_runner=runner)
     result = await replayer.replay_workflow(load(path), raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure
 

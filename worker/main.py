@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import signal
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -39,12 +40,34 @@ async def run_worker(task_queue: str | None = None, stop: asyncio.Event | None =
             pass
     with ThreadPoolExecutor(max_workers=16, thread_name_prefix="baton-activity") as pool:
         worker = Worker(client, task_queue=task_queue, workflows=WORKFLOWS, workflow_runner=WORKFLOW_RUNNER, activities=build_activities(env),
-                        activity_executor=pool, graceful_shutdown_timeout=_grace())
+                        activity_executor=pool, graceful_shutdown_timeout=_grace(), max_cached_workflows=cached_runs(env))
         async with worker:
             log.info("worker polling task queue %s on %s", task_queue, client.namespace)
             await stop.wait()
             log.info("worker stopping: finishing in-flight activities")
     flush_traces()  # the process leaves through os._exit
+
+
+# A handoff works in short bursts (a few workflow tasks within a second of each event) and then waits
+# hours or days for the next: a run kept in the worker's cache between events buys almost nothing, and
+# each costs memory (about 300 KB), so the cache holds what is busy now, not every open handoff. A run
+# that was evicted replays its history on its next event: milliseconds, hours later.
+CACHE_ENV = "BATON_WORKER_MAX_CACHED_WORKFLOWS"
+DEFAULT_CACHED_RUNS = 250
+MIN_CACHED_RUNS = 100  # the SDK's default of concurrent workflow tasks, each of which needs a cached run
+
+
+def cached_runs(env: Mapping[str, str]) -> int:
+    text = env.get(CACHE_ENV, "").strip()
+    if not text:
+        return DEFAULT_CACHED_RUNS
+    try:
+        value = int(text)
+    except ValueError:
+        raise SystemExit(f"{CACHE_ENV} must be a whole number of runs, got {text!r}") from None
+    if value < MIN_CACHED_RUNS:
+        raise SystemExit(f"{CACHE_ENV} must be at least {MIN_CACHED_RUNS}, got {value}")
+    return value
 
 
 def _grace() -> timedelta:

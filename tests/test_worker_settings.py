@@ -1,0 +1,19 @@
+"""The worker's own settings: how many runs it keeps cached between events."""
+
+from __future__ import annotations
+
+import pytest
+
+from worker.main import CACHE_ENV, DEFAULT_CACHED_RUNS, cached_runs
+
+
+def test_the_cache_holds_busy_runs_by_default_not_every_open_handoff():
+    assert cached_runs({}) == DEFAULT_CACHED_RUNS == 250
+    assert cached_runs({CACHE_ENV: " 2000 "}) == 2000
+
+
+@pytest.mark.parametrize("text, says", [("lots", "whole number"), ("2.5", "whole number"), ("10", "at least 100")])
+def test_a_bad_cache_size_stops_the_worker_naming_the_variable(text, says):
+    with pytest.raises(SystemExit) as stopped:
+        cached_runs({CACHE_ENV: text})
+    assert CACHE_ENV in str(stopped.value) and says in str(stopped.value)
