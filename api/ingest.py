@@ -110,9 +110,16 @@ class Ingest:
 
     async def _won(self, item: Planned) -> Outcome:
         handed_off, _ = await asyncio.to_thread(_store_says, self.engine, item.workflow_id)
-        before = await self._describe(item.workflow_id)
         if handed_off:
-            return Outcome.DUPLICATE if _running(before) else Outcome.ALREADY_HANDED_OFF
+            return Outcome.DUPLICATE if _running(await self._describe(item.workflow_id)) else Outcome.ALREADY_HANDED_OFF
+        # The common case, a deal seen for the first time, is one call: a plain start that fails if any
+        # run of this id exists. Only then is the existing run described and signalled.
+        try:
+            await self._start(item, WorkflowIDReusePolicy.REJECT_DUPLICATE, new_only=True)
+            return Outcome.STARTED
+        except WorkflowAlreadyStartedError:
+            pass
+        before = await self._describe(item.workflow_id)
         if before is not None and not _running(before):
             return await self._after_close(item, before)
         try:
@@ -150,19 +157,25 @@ class Ingest:
             return Outcome.IGNORED
         return Outcome.ENDED
 
-    async def _start(self, item: Planned, reuse: WorkflowIDReusePolicy) -> str | None:
+    async def _start(self, item: Planned, reuse: WorkflowIDReusePolicy, new_only: bool = False) -> str | None:
+        """Signal-with-start: a new run from the event, or the event signalled to the running one.
+        `new_only`: a plain start that raises WorkflowAlreadyStartedError if a run exists (a new run
+        needs no signal: its input carries the event)."""
         won = item.kind == "won"
         event = item.event
+        signal = {} if new_only else {
+            "start_signal": STAGE_CHANGED,
+            "start_signal_args": [StageChanged(stage=event.stage, kind=item.kind, deal=item.deal,
+                                               document=event.document, at=event.occurred_at)],
+        }
         handle = await self._bounded(self.client.start_workflow(
             DealHandoffWorkflow.run,
             HandoffInput(deal=item.deal, policy=self.policy, document=event.document, won=won),
             id=item.workflow_id,
             task_queue=self.task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL if new_only else WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=reuse,
-            start_signal=STAGE_CHANGED,
-            start_signal_args=[StageChanged(stage=event.stage, kind=item.kind, deal=item.deal,
-                                            document=event.document, at=event.occurred_at)],
+            **signal,
             static_summary=summary(item.deal, self.policy),
             memo={_START_KIND: item.kind},
             rpc_timeout=self.rpc_timeout,

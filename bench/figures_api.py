@@ -3,6 +3,7 @@ round trip and state read. Baton's side goes over real HTTP to the API process."
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 import uuid
@@ -11,6 +12,7 @@ import httpx
 from temporalio.client import Client
 
 from bench.bare import BareWorkflow
+from bench.figures_readmodel import row_seen_at
 from bench.measure import activity_done_at, auth, bounded, hubspot_won, spread
 from bench.stack import Stack
 
@@ -54,18 +56,20 @@ async def start_throughput(stack: Stack, http: httpx.AsyncClient, bare: Client, 
 
 
 async def close_to_notified(stack: Stack, http: httpx.AsyncClient, baton: Client, bare: Client,
-                            samples: int) -> tuple[dict, dict, list[str]]:
+                            samples: int) -> tuple[dict, dict, dict, list[str]]:
     """One at a time, so each is a latency, not a queue: webhook POST to the `csm_assigned` notify done;
-    bare: start_workflow to its first activity done. Returns the handoff ids for the next figures."""
-    baton_s, bare_s, ids = [], [], []
+    bare: start_workflow to its first activity done. Also the webhook POST to the handoff's first row in
+    the read model. Returns the handoff ids for the next figures."""
+    baton_s, bare_s, lag_s, ids = [], [], [], []
     timeouts = 0
     for index in range(samples):
         number = _deal_number()
         body, headers = hubspot_won(number)
+        workflow_id = f"baton-hubspot-{number}"
         sent = time.time()
         answer = await http.post("/webhooks/hubspot", content=body, headers=headers)
         assert answer.status_code == 202, answer.text
-        workflow_id = f"baton-hubspot-{number}"
+        row = asyncio.create_task(row_seen_at(stack.database_url, workflow_id))
         ids.append(workflow_id)
         try:
             baton_s.append(await activity_done_at(baton, workflow_id, "notify", b"csm_assigned", timeout=20) - sent)
@@ -73,13 +77,18 @@ async def close_to_notified(stack: Stack, http: httpx.AsyncClient, baton: Client
             # Reported, not fatal: after the throughput burst some handoffs were seen waiting on the
             # read model's CSM assignment (cause not yet diagnosed); the count says how many.
             timeouts += 1
+        try:
+            lag_s.append(await row - sent)
+        except TimeoutError:
+            timeouts += 1
 
         bare_id = f"bare-latency-{uuid.uuid4().hex[:8]}-{index}"
         sent = time.time()
         await bare.start_workflow(BareWorkflow.run, "bench", id=bare_id, task_queue=stack.bare_task_queue)
         bare_s.append(await activity_done_at(bare, bare_id, "bare_notify") - sent)
     found = spread(baton_s) if baton_s else {"p50": float("nan"), "p95": float("nan"), "n": 0}
-    return {**found, "timeouts": timeouts}, spread(bare_s), ids
+    lag = spread(lag_s) if lag_s else {"p50": float("nan"), "p95": float("nan"), "n": 0}
+    return {**found, "timeouts": timeouts}, spread(bare_s), lag, ids
 
 
 async def round_trips(stack: Stack, http: httpx.AsyncClient, bare: Client, handoff_ids: list[str],

@@ -19,6 +19,9 @@ from cli.policy_file import read_policy
 from workflows.handoff import DealHandoffWorkflow, HandoffInput
 
 
+QUIET_WAIT = 1800.0
+
+
 async def _settled_rss(pid: int, probe, limit: float = 120.0) -> int:
     """After the last runs answer a query (so the queue is worked through), wait for RSS to level off."""
     await probe()
@@ -55,15 +58,23 @@ async def open_runs_rss(stack: Stack, baton: Client, bare: Client, count: int) -
 
     await bounded(count, 50, one_baton)
     await bounded(count, 50, one_bare)
+    # Thousands of new handoffs are minutes of work (each fetches, assigns, notifies and records):
+    # wait for the workers and the server to finish it before asking anything of the runs.
+    await asyncio.to_thread(stack.wait_quiet, ("rss-baton-worker", "rss-bare-worker", "temporal"), 0.1, QUIET_WAIT)
+    probe_timeout = timedelta(seconds=60)
 
     async def baton_probe() -> None:
         for workflow_id in baton_ids[-10:]:
-            await baton.get_workflow_handle(workflow_id).query(DealHandoffWorkflow.state)
+            await baton.get_workflow_handle(workflow_id).query(DealHandoffWorkflow.state, rpc_timeout=probe_timeout)
 
     async def bare_probe() -> None:
         for index in range(max(0, count - 10), count):
-            await bare.get_workflow_handle(f"bare-rss-{suffix}-{index}").query(BareWorkflow.state)
+            await bare.get_workflow_handle(f"bare-rss-{suffix}-{index}").query(BareWorkflow.state, rpc_timeout=probe_timeout)
 
     loaded = {"baton": await _settled_rss(baton_pid, baton_probe), "bare": await _settled_rss(bare_pid, bare_probe)}
+    # Per open run above the idle worker: with more open runs than a worker caches (Baton 250, the
+    # SDK's default 1000), only the cached ones stay in memory, so this falls as the count grows.
     return {"baton": loaded["baton"] / 2**20, "bare": loaded["bare"] / 2**20, "unit": "MiB", "open_runs": count,
-            "idle_baton_mib": idle["baton"] / 2**20, "idle_bare_mib": idle["bare"] / 2**20}
+            "idle_baton_mib": idle["baton"] / 2**20, "idle_bare_mib": idle["bare"] / 2**20,
+            "per_run_kib_baton": (loaded["baton"] - idle["baton"]) / count / 1024,
+            "per_run_kib_bare": (loaded["bare"] - idle["bare"]) / count / 1024}

@@ -1,9 +1,14 @@
-"""The read model at scale: the scorecard over N handoffs recorded with record_state on SQLite."""
+"""The read model: the scorecard over N handoffs recorded with record_state, on SQLite and on PostgreSQL
+(a throwaway database on BATON_BENCH_POSTGRES_URL's server), and how soon a won event shows as a row."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sqlite3
 import tempfile
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from domain.approach import ApproachDecision
@@ -13,6 +18,9 @@ from domain.roles import SlaName
 from domain.scoring import QualityReport, Tier
 from domain.state import Deadline, DeadlineStatus, Facts, HandoffState, Owners, Phase
 from domain.timeline import Kind, TimelineEntry
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
 from store import repository
 from store.engine import make_engine, session_scope
 from store.migrate import upgrade
@@ -47,10 +55,15 @@ def _state(index: int) -> HandoffState:
     )
 
 
-def scorecard_seconds(rows: int, batch: int = 1000) -> tuple[float, int]:
-    """(seconds for one scorecard over every row, groups it returned); inserting is not timed."""
+POSTGRES_ENV = "BATON_BENCH_POSTGRES_URL"
+DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def scorecard_seconds(rows: int, url: str | None = None, batch: int = 1000) -> tuple[float, int]:
+    """(seconds for one scorecard over every row, groups it returned) on `url`, or on a SQLite file
+    in a temp dir; inserting is not timed."""
     with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{folder}/readmodel.db"
+        url = url or f"sqlite:///{folder}/readmodel.db"
         upgrade(url)
         engine = make_engine(url)
         try:
@@ -65,3 +78,41 @@ def scorecard_seconds(rows: int, batch: int = 1000) -> tuple[float, int]:
             return elapsed, len(card.rows)
         finally:
             engine.dispose()
+
+
+def scorecard_seconds_postgres(rows: int) -> tuple[float, int]:
+    """The same on a database created for the run and dropped after it."""
+    server = make_url(os.environ.get(POSTGRES_ENV, DEFAULT_POSTGRES))
+    name = f"baton_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server.set(drivername="postgresql+psycopg2"), isolation_level="AUTOCOMMIT",
+                          connect_args={"connect_timeout": 3})
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f"CREATE DATABASE {name}"))
+        try:
+            return scorecard_seconds(rows, server.set(database=name).render_as_string(hide_password=False))
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    finally:
+        admin.dispose()
+
+
+async def row_seen_at(database_url: str, workflow_id: str, timeout: float = 20.0) -> float:
+    """When the handoff's row first shows in the stack's SQLite read model, in epoch seconds (polled
+    every 2 ms, read-only, so the figure's error is a few milliseconds)."""
+    path = make_url(database_url).database
+    return await asyncio.to_thread(_poll_row, path, workflow_id, timeout)
+
+
+def _poll_row(path: str, workflow_id: str, timeout: float) -> float:
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if connection.execute("SELECT 1 FROM handoffs WHERE workflow_id = ?", (workflow_id,)).fetchone():
+                return time.time()
+            time.sleep(0.002)
+    finally:
+        connection.close()
+    raise TimeoutError(f"{workflow_id}: no read-model row after {timeout:.0f}s")

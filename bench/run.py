@@ -9,6 +9,7 @@ import json
 import os
 import platform
 import sys
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,8 +36,9 @@ QUICK = Counts(deals=200, samples=20, open_runs=300, rows=2000)
 TINY = Counts(deals=5, samples=3, open_runs=5, rows=50)
 
 
-async def measure(counts: Counts) -> dict[str, dict]:
-    figures: dict[str, dict] = {}
+async def measure(counts: Counts, record) -> None:
+    """Each figure is handed to `record(name, figure)` as soon as it is measured, so a long run that
+    fails late still reports what it found; a figure that could not be measured says why."""
     with running_stack() as stack:
         baton = await Client.connect(stack.temporal_address, data_converter=data_converter({}))
         bare = await Client.connect(stack.temporal_address)  # the plain SDK client, default converter
@@ -46,27 +48,44 @@ async def measure(counts: Counts) -> dict[str, dict]:
             await figures_api.close_to_notified(stack, http, baton, bare, 1)
 
             start = await figures_api.start_throughput(stack, http, bare, counts.deals)
-            figures["start_throughput"] = {**start, "target": ">= 0.8x bare", "ok": start["baton"] >= 0.8 * start["bare"],
-                                           "settled_after_s": await asyncio.to_thread(stack.wait_quiet)}
+            record("start_throughput", {**start, "target": ">= 0.8x bare", "ok": start["baton"] >= 0.8 * start["bare"],
+                                        "settled_after_s": await asyncio.to_thread(stack.wait_quiet)})
 
-            notified, first_activity, ids = await figures_api.close_to_notified(stack, http, baton, bare, counts.samples)
-            figures["close_to_csm_notified"] = {**_latency(notified, first_activity, 2.0), "timeouts": notified["timeouts"]}
+            notified, first_activity, lag, ids = await figures_api.close_to_notified(stack, http, baton, bare, counts.samples)
+            record("close_to_csm_notified", {**_latency(notified, first_activity, 2.0), "timeouts": notified["timeouts"]})
+            record("read_model_lag", {"baton": lag["p95"], "bare": None, "unit": "s (p95)", "baton_p50": lag["p50"],
+                                      "bare_p50": None, "samples": lag["n"], "target": "-", "ok": True})
 
             await asyncio.to_thread(stack.wait_quiet)
             update_b, update_t, read_b, read_t = await figures_api.round_trips(stack, http, bare, ids, counts.samples)
-            figures["message_round_trip"] = _latency(update_b, update_t, 2.0)
-            figures["state_read"] = _latency(read_b, read_t, 2.0)
+            record("message_round_trip", _latency(update_b, update_t, 2.0))
+            record("state_read", _latency(read_b, read_t, 2.0))
 
-        memory = await figures_memory.open_runs_rss(stack, baton, bare, counts.open_runs)
-        figures["worker_rss_open_runs"] = {**memory, "target": "<= 1.5x bare", "ok": memory["baton"] <= 1.5 * memory["bare"]}
+        try:
+            memory = await figures_memory.open_runs_rss(stack, baton, bare, counts.open_runs)
+        except Exception as err:
+            record("worker_rss_open_runs", _not_measured("<= 1.5x bare", err))
+        else:
+            record("worker_rss_open_runs", {**memory, "target": "<= 1.5x bare", "ok": memory["baton"] <= 1.5 * memory["bare"]})
 
     simulated, timers = await figures_simulate.baton_simulate(), await figures_simulate.bare_timers()
-    figures["simulate_90_days"] = {"baton": simulated, "bare": timers, "unit": "s", "target": "< 0.5 s each",
-                                   "ok": simulated < 0.5 and timers < 0.5}
+    record("simulate_90_days", {"baton": simulated, "bare": timers, "unit": "s", "target": "< 0.5 s each",
+                                "ok": simulated < 0.5 and timers < 0.5})
     seconds, groups = await asyncio.to_thread(figures_readmodel.scorecard_seconds, counts.rows)
-    figures["scorecard"] = {"baton": seconds, "bare": None, "unit": "s", "rows": counts.rows, "groups": groups,
-                            "target": "< 1 s", "ok": seconds < 1.0}
-    return figures
+    record("scorecard_sqlite", {"baton": seconds, "bare": None, "unit": "s", "rows": counts.rows, "groups": groups,
+                                "target": "< 1 s", "ok": seconds < 1.0})
+    try:
+        seconds, groups = await asyncio.to_thread(figures_readmodel.scorecard_seconds_postgres, counts.rows)
+    except Exception as err:
+        record("scorecard_postgresql", _not_measured("< 1 s", err))
+    else:
+        record("scorecard_postgresql", {"baton": seconds, "bare": None, "unit": "s", "rows": counts.rows,
+                                        "groups": groups, "target": "< 1 s", "ok": seconds < 1.0})
+
+
+def _not_measured(target: str, err: Exception) -> dict:
+    return {"baton": None, "bare": None, "unit": "-", "target": target, "ok": False,
+            "not_measured": f"{type(err).__name__}: {err}"[:300]}
 
 
 def _latency(baton: dict, bare: dict, factor: float) -> dict:
@@ -75,20 +94,22 @@ def _latency(baton: dict, bare: dict, factor: float) -> dict:
             "ok": baton["p95"] <= factor * bare["p95"]}
 
 
-def table(figures: dict[str, dict]) -> str:
-    lines = [f"{'figure':<24} {'Baton':>14} {'bare':>14} {'ratio':>7}  {'target':<18} ok", "-" * 86]
-    for name, f in figures.items():
-        baton, bare = f["baton"], f["bare"]
-        ratio = f"{baton / bare:.2f}x" if bare else "-"
-        if "baton_p50" in f:
-            baton_text = f"{f['baton_p50'] * 1000:.0f}/{baton * 1000:.0f}ms"
-            bare_text = f"{f['bare_p50'] * 1000:.0f}/{bare * 1000:.0f}ms"
-        else:
-            baton_text = f"{baton:.3g} {f['unit']}"
-            bare_text = f"{bare:.3g} {f['unit']}" if bare is not None else "-"
-        lines.append(f"{name:<24} {baton_text:>14} {bare_text:>14} {ratio:>7}  {f['target']:<18} {'yes' if f['ok'] else 'NO'}")
-    lines.append("latencies: p50/p95; ratio = Baton / bare (for throughput, higher is better)")
-    return "\n".join(lines)
+HEADER = f"{'figure':<24} {'Baton':>14} {'bare':>14} {'ratio':>7}  {'target':<18} ok\n" + "-" * 86
+FOOTER = "latencies: p50/p95; ratio = Baton / bare (for throughput, higher is better)"
+
+
+def row(name: str, f: dict) -> str:
+    baton, bare = f["baton"], f["bare"]
+    ratio = f"{baton / bare:.2f}x" if bare and baton is not None else "-"
+    if baton is None:
+        baton_text, bare_text = "not measured", "-"
+    elif "baton_p50" in f:
+        baton_text = f"{f['baton_p50'] * 1000:.0f}/{baton * 1000:.0f}ms"
+        bare_text = f"{f['bare_p50'] * 1000:.0f}/{bare * 1000:.0f}ms" if bare is not None else "-"
+    else:
+        baton_text = f"{baton:.3g} {f['unit']}"
+        bare_text = f"{bare:.3g} {f['unit']}" if bare is not None else "-"
+    return f"{name:<24} {baton_text:>14} {bare_text:>14} {ratio:>7}  {f['target']:<18} {'yes' if f['ok'] else 'NO'}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,16 +120,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     mode, counts = ("tiny", TINY) if args.tiny else ("quick", QUICK) if args.quick else ("full", FULL)
-    figures = asyncio.run(measure(counts))
-    print(table(figures))
     result = {"mode": mode, "counts": counts.__dict__, "machine": {"python": platform.python_version(),
-              "cpus": os.cpu_count(), "platform": platform.platform()}, "figures": figures}
-    args.output.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"written: {args.output}")
+              "cpus": os.cpu_count(), "platform": platform.platform()}, "figures": {}}
+
+    def record(name: str, figure: dict) -> None:
+        result["figures"][name] = figure
+        print(row(name, figure), flush=True)
+        args.output.write_text(json.dumps(result, indent=2) + "\n")  # partial results survive a late failure
+
+    print(HEADER, flush=True)
+    code = 0
+    try:
+        asyncio.run(measure(counts, record))
+    except Exception:
+        traceback.print_exc()
+        code = 1
+    print(FOOTER)
+    print(f"written: {args.output}" + (" (partial: the run failed)" if code else ""))
     sys.stdout.flush()
     sys.stderr.flush()
     # The SDK's native bridge can crash at interpreter exit after a test server ran (sdk-python #300).
-    os._exit(0)
+    os._exit(code)
 
 
 if __name__ == "__main__":

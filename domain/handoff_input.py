@@ -19,3 +19,6 @@ class HandoffInput(BaseModel):
     document: HandoffDocument | None = None
     won: bool = True
     resume: HandoffState | None = None
+    # With `resume`: the last timeline entry already in the read model (None: all of them), so the new
+    # run writes the rest.
+    recorded: int | None = None

@@ -38,9 +38,11 @@ from workflows import search_attributes
 
 
 @asynccontextmanager
-async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
-    """Every Baton search attribute registered at start, as `baton run` does; an in-memory database."""
+async def dev_server(*extra_args: str) -> AsyncIterator[WorkflowEnvironment]:
+    """Every Baton search attribute registered at start, as `baton run` does; an in-memory database.
+    `extra_args` go to `temporal server start-dev` (e.g. dynamic config values)."""
     env = await WorkflowEnvironment.start_local(dev_server_existing_path=dev_server_path(),
+        dev_server_extra_args=list(extra_args),
         search_attributes=search_attributes.ALL,
         data_converter=data_converter(),
         ui=False,

@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
-from temporalio.client import Client
+from temporalio import activity
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, DescribeWorkflowInput, Interceptor, OutboundInterceptor, StartWorkflowInput
 
 from domain.state import Facts, HandoffState, Outcome, Phase
 from store.engine import session_scope
@@ -113,3 +115,49 @@ async def test_temporal_unreachable_is_503_and_nothing_is_acknowledged(rig_facto
         assert cdc.status_code == 503
         state = await api.http.get("/v1/handoffs/hubspot/1", headers=auth("operator"))
         assert state.status_code == 503
+
+
+class CountingCalls(Interceptor):
+    """Counts the API client's starts (plain or with a signal) and describes."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        calls = self.calls
+
+        class Outbound(OutboundInterceptor):
+            async def start_workflow(self, input: StartWorkflowInput):
+                calls.append("signal_with_start" if input.start_signal else "start")
+                return await super().start_workflow(input)
+
+            async def describe_workflow(self, input: DescribeWorkflowInput):
+                calls.append("describe")
+                return await super().describe_workflow(input)
+
+        return Outbound(next)
+
+
+@activity.defn(name="store_record")
+def store_record_nothing(state: HandoffState) -> int:
+    """The read model never hears of the run, so a redelivery must find it through Temporal."""
+    return 0
+
+
+async def test_a_deal_seen_for_the_first_time_is_started_in_one_call_and_a_redelivery_signals_the_run(rig_factory):
+    counting = CountingCalls()
+    async with rig_factory(activities_override=[store_record_nothing]) as rig:
+        client = Client(**{**rig.client.config(), "interceptors": [counting]})
+        async with running_api(rig, client=client) as api:
+            number = deal_number()
+            body = dumps([hubspot_stage(number, "closedwon")])
+            first = await api.http.post("/webhooks/hubspot", content=body, headers=hubspot_v3_headers(body))
+            assert first.json()[0]["outcome"] == "started"
+            assert counting.calls == ["start"]  # no describe, no signal: the input carries the event
+
+            counting.calls.clear()
+            again = await api.http.post("/webhooks/hubspot", content=body, headers=hubspot_v3_headers(body))
+            assert again.json()[0]["outcome"] == "duplicate"
+            assert counting.calls == ["start", "describe", "signal_with_start"]
+            history = [event.event_type async for event in client.get_workflow_handle(f"baton-hubspot-{number}").fetch_history_events()]
+            assert history.count(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED) == 1

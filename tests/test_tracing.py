@@ -71,11 +71,11 @@ async def test_one_trace_runs_from_the_hubspot_webhook_through_the_workflow_to_t
         assert run.context.trace_id == request.context.trace_id
         chain = _chain(run, by_id)
         # The SDK parents workflow-side spans on the client's start span (RunWorkflow is their sibling).
-        assert chain == ["RunActivity:notify", "StartActivity:notify", "SignalWithStartWorkflow:DealHandoffWorkflow",
+        assert chain == ["RunActivity:notify", "StartActivity:notify", "StartWorkflow:DealHandoffWorkflow",
                          "POST /webhooks/hubspot"]
     (run_workflow,) = [s for s in finished if s.name == "RunWorkflow:DealHandoffWorkflow"]
     assert run_workflow.context.trace_id == request.context.trace_id
-    assert _chain(run_workflow, by_id)[1:] == ["SignalWithStartWorkflow:DealHandoffWorkflow", "POST /webhooks/hubspot"]
+    assert _chain(run_workflow, by_id)[1:] == ["StartWorkflow:DealHandoffWorkflow", "POST /webhooks/hubspot"]
     # No span carries the signature or the body.
     for span in finished:
         attributes = json.dumps(dict(span.attributes or {}))

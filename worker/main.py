@@ -14,6 +14,7 @@ from temporalio.worker import Worker
 
 from worker.connect import connect
 from worker.registry import WORKFLOW_RUNNER, WORKFLOWS, build_activities
+from worker.malloc import limit_arenas
 from worker.telemetry import connect_overrides
 from worker.tracing import flush_traces
 from api.logging_setup import configure_logging_from_env
@@ -29,6 +30,7 @@ async def run_worker(task_queue: str | None = None, stop: asyncio.Event | None =
     env = dict(os.environ)
     task_queue = task_queue or env.get(TASK_QUEUE_ENV, DEFAULT_TASK_QUEUE)
     configure_logging_from_env(env)  # JSON lines when BATON_LOG_FORMAT=json
+    limit_arenas(env)  # before the thread pools exist (worker.malloc)
     # SDK metrics on BATON_WORKER_METRICS_ADDRESS, traces to OTEL_EXPORTER_OTLP_ENDPOINT, when set.
     client = await connect(env, **connect_overrides(env, "baton-worker"))
     stop = stop or asyncio.Event()

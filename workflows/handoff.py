@@ -36,7 +36,9 @@ class DealHandoffWorkflow:
             self._m = HandoffMachine.new(workflow.info().workflow_id, input.deal, input.policy)
         self._started = input.resume is not None
         self._poked = False
-        recorded = self._m.state.timeline[-1].seq if input.resume and self._m.state.timeline else 0
+        recorded = 0
+        if input.resume is not None and self._m.state.timeline:
+            recorded = input.recorded if input.recorded is not None else self._m.state.timeline[-1].seq
         self._effects = EffectRunner(self._m, input.policy, self._poke, self._settle, recorded)
         self._shown: dict[str, object] = {}
         self._counted = recorded
@@ -55,9 +57,11 @@ class DealHandoffWorkflow:
             if self._m.state.ended:
                 break
             if workflow.info().is_continue_as_new_suggested():
+                self._effects.stop_recording()
                 await self._effects.drain()
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                workflow.continue_as_new(HandoffInput(deal=self._m.state.deal, policy=self._policy, resume=self._m.state))
+                workflow.continue_as_new(HandoffInput(deal=self._m.state.deal, policy=self._policy, resume=self._m.state,
+                                                      recorded=self._effects.recorded))
             await self._sleep_until_next()
             self._m.tick(workflow.now())
         await self._effects.drain()

@@ -44,6 +44,7 @@ class EffectRunner:
         self._settle = settle
         self._recorded = recorded
         self._store_busy = False
+        self._recording_stopped = False
         self._tasks: list[asyncio.Task] = []
 
     async def run(self, effect: fx.Effect) -> None:
@@ -118,8 +119,18 @@ class EffectRunner:
         self._machine.csm_chosen(choice.csm, choice.team, choice.reason, workflow.now())
         self._poke()
 
+    @property
+    def recorded(self) -> int:
+        """The last timeline entry the read model holds."""
+        return self._recorded
+
+    def stop_recording(self) -> None:
+        """Before a continue-as-new: finish the write in flight and start no other. The next run carries
+        on from `recorded`, so a stream of messages cannot keep this one from moving on."""
+        self._recording_stopped = True
+
     def record_in_store(self) -> None:
-        if self._store_busy or not self._machine.state.timeline or self._machine.state.timeline[-1].seq <= self._recorded:
+        if self._recording_stopped or self._store_busy or not self._machine.state.timeline or self._machine.state.timeline[-1].seq <= self._recorded:
             return
         self._store_busy = True
         self._background(self._store_writer())
@@ -127,7 +138,7 @@ class EffectRunner:
     async def _store_writer(self) -> None:
         """One write at a time, so the read model never sees an older state after a newer one."""
         try:
-            while self._machine.state.timeline and self._machine.state.timeline[-1].seq > self._recorded:
+            while not self._recording_stopped and self._machine.state.timeline and self._machine.state.timeline[-1].seq > self._recorded:
                 state = self._machine.state
                 upto = state.timeline[-1].seq
                 snapshot = state.model_copy(update={"timeline": [e for e in state.timeline if e.seq > self._recorded]})
