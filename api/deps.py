@@ -114,9 +114,12 @@ HandoffHandle = Annotated[WorkflowHandle[DealHandoffWorkflow, HandoffState], Dep
 
 
 def _ingest(request: Request) -> Ingest:
+    """The app's ingestion class (`app.state.ingest_class`, set by api.metrics to one that counts
+    starts) bound to this app's client, policy and store."""
     settings: ApiSettings = request.app.state.settings
     state = request.app.state
-    return Ingest(state.client, state.policy, state.engine, settings.task_queue, settings.rpc_timeout_seconds)
+    make = getattr(state, "ingest_class", Ingest)
+    return make(state.client, state.policy, state.engine, settings.task_queue, settings.rpc_timeout_seconds)
 
 
 IngestDep = Annotated[Ingest, Depends(_ingest)]

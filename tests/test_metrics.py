@@ -63,3 +63,10 @@ async def test_a_won_deal_counts_one_handoff_started_and_its_redelivery_none(rig
         assert sample(text, "baton_handoffs_started_total", crm="hubspot") == 1
         assert sample(text, "baton_http_requests_total", route="/webhooks/hubspot", status="202") == 2
         assert sample(text, "baton_webhook_verification_failures_total", crm="hubspot") == 0
+
+
+async def test_counting_starts_overrides_no_dependency(rig_factory):
+    """With any dependency override set, FastAPI re-reads every dependency's signature on every request
+    (a fifth of the API's CPU under load): the app must leave overrides to tests."""
+    async with rig_factory() as rig, running_api(rig) as api:
+        assert api.app.dependency_overrides == {}
