@@ -21,14 +21,14 @@ from tests.handoffs import READY_DOCUMENT, deal
 from worker.connect import data_converter
 from worker.registry import WORKFLOW_RUNNER, WORKFLOWS, activities_of
 from worker.search_attribute_setup import register_search_attributes
-from worker.temporal_binaries import test_server_path
+from worker import temporal_binaries
 from workflows.handoff import DealHandoffWorkflow, HandoffInput
 
 
 async def test_breaches_are_counted_by_sla_and_approach(tmp_path):
     buffer = MetricBuffer(10_000)
     runtime = Runtime(telemetry=TelemetryConfig(metrics=buffer))
-    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=test_server_path(),
+    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=temporal_binaries.test_server_path(),
         data_converter=data_converter(), runtime=runtime
     )
     try:
