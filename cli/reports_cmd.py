@@ -11,7 +11,8 @@ from sqlmodel import Session
 
 from store.engine import make_engine
 from store.governance import churn_report
-from store.reports import Figure, Scorecard, at_risk, scorecard
+from store.at_risk import at_risk
+from store.reports import Figure, Scorecard, scorecard
 
 URL_HELP = "database URL; default $DATABASE_URL, else sqlite:///.baton/baton.db"
 MISSED = "*"

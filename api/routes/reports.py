@@ -16,7 +16,8 @@ from sqlmodel import Session
 
 from api.deps import AUTH_RESPONSES, StoreDep, require_roles, roles_note
 from store.governance import ChurnReport, churn_report
-from store.reports import AtRisk, GroupBy, Scorecard, at_risk, scorecard
+from store.at_risk import AtRisk, at_risk
+from store.reports import GroupBy, Scorecard, scorecard
 
 router = APIRouter(prefix="/v1", tags=["reports"])
 ROLES = ("cs_lead", "operator")
