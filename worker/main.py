@@ -29,6 +29,7 @@ async def run_worker(task_queue: str | None = None, stop: asyncio.Event | None =
     """Poll until `stop` is set (or SIGINT/SIGTERM), then finish in-flight work and exit."""
     env = dict(os.environ)
     task_queue = task_queue or env.get(TASK_QUEUE_ENV, DEFAULT_TASK_QUEUE)
+    cached = cached_runs(env)  # a bad setting stops the worker before it connects
     configure_logging_from_env(env)  # JSON lines when BATON_LOG_FORMAT=json
     limit_arenas(env)  # before the thread pools exist (worker.malloc)
     # SDK metrics on BATON_WORKER_METRICS_ADDRESS, traces to OTEL_EXPORTER_OTLP_ENDPOINT, when set.
@@ -42,7 +43,7 @@ async def run_worker(task_queue: str | None = None, stop: asyncio.Event | None =
             pass
     with ThreadPoolExecutor(max_workers=16, thread_name_prefix="baton-activity") as pool:
         worker = Worker(client, task_queue=task_queue, workflows=WORKFLOWS, workflow_runner=WORKFLOW_RUNNER, activities=build_activities(env),
-                        activity_executor=pool, graceful_shutdown_timeout=_grace(), max_cached_workflows=cached_runs(env))
+                        activity_executor=pool, graceful_shutdown_timeout=_grace(), max_cached_workflows=cached)
         async with worker:
             log.info("worker polling task queue %s on %s", task_queue, client.namespace)
             await stop.wait()
