@@ -81,9 +81,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
-    policy = read_policy(args.policy)
-    if scenario.policy:
-        policy = parse_policy(_deep_merge(policy.model_dump(mode="json"), scenario.policy))
+    policy = scenario_policy(scenario, read_policy(args.policy))
     for line in asyncio.run(simulate(scenario, policy)):
         print(json.dumps(line, default=str))
     return 0
@@ -102,24 +100,42 @@ def load_scenario(path: str) -> Scenario:
         raise UsageError(describe_validation_error(err, path)) from None
 
 
-async def simulate(scenario: Scenario, policy: Policy) -> list[dict[str, Any]]:
-    """The timeline of the handoff and its children, in scenario time, one dict per entry."""
+def scenario_policy(scenario: Scenario, base: Policy) -> Policy:
+    """The policy file's policy with the scenario's own `policy:` keys laid over it."""
+    if not scenario.policy:
+        return base
+    return parse_policy(_deep_merge(base.model_dump(mode="json"), scenario.policy))
+
+
+async def start_server() -> WorkflowEnvironment:
+    """A time-skipping server with Baton's search attributes, its core logs kept off standard output."""
     env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=test_server_path(),
         data_converter=data_converter(), runtime=_quiet_runtime()
     )
+    await register_search_attributes(env.client)
+    return env
+
+
+async def simulate(scenario: Scenario, policy: Policy) -> list[dict[str, Any]]:
+    """The timeline of the handoff and its children, in scenario time, one dict per entry."""
+    env = await start_server()
     try:
-        await register_search_attributes(env.client)
-        shift = time_shift(scenario.close, await env.get_current_time())
-        # Offsets such as +3bd resolve on the scenario's own calendar, before the shift.
-        timed = sorted(
-            ((When(text=msg.at).resolve(scenario.close, policy.calendar.add) + shift, index, msg)
-             for index, msg in enumerate(scenario.messages)),
-            key=lambda item: (item[0], item[1]),
-        )
-        with tempfile.TemporaryDirectory() as folder:
-            return await _run(env, scenario, timed, _shifted_policy(policy, shift), shift, folder)
+        return await simulate_on(env, scenario, policy)
     finally:
         await env.shutdown()
+
+
+async def simulate_on(env: WorkflowEnvironment, scenario: Scenario, policy: Policy) -> list[dict[str, Any]]:
+    """`simulate` on a server already started (the benchmark times this part alone)."""
+    shift = time_shift(scenario.close, await env.get_current_time())
+    # Offsets such as +3bd resolve on the scenario's own calendar, before the shift.
+    timed = sorted(
+        ((When(text=msg.at).resolve(scenario.close, policy.calendar.add) + shift, index, msg)
+         for index, msg in enumerate(scenario.messages)),
+        key=lambda item: (item[0], item[1]),
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        return await _run(env, scenario, timed, _shifted_policy(policy, shift), shift, folder)
 
 
 async def _run(env: WorkflowEnvironment, scenario: Scenario, timed: list, policy: Policy, shift: timedelta, folder: str):

@@ -7,21 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from temporalio.service import RPCError, RPCStatusCode
 
 from api.limits import ENV, BodySizeLimit, max_body_bytes
+from tests.test_api_webhooks import exists
 from tests.api_rig import auth, deal_number, dumps, hubspot_stage, hubspot_v3_headers, running_api
 
 LIMIT = 4096  # small, so over-limit bodies stay cheap; the default is tested on its own
-
-
-async def exists(client, workflow_id: str) -> bool:
-    try:
-        await client.get_workflow_handle(workflow_id).describe()
-    except RPCError as err:
-        assert err.status == RPCStatusCode.NOT_FOUND
-        return False
-    return True
 
 
 async def chunks(body: bytes, size: int = 1000) -> AsyncIterator[bytes]:

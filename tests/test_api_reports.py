@@ -7,7 +7,6 @@ here is one whose arithmetic is already explained there. No Temporal is needed: 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date
 
 import httpx
 import pytest
@@ -16,11 +15,10 @@ from temporalio.client import Client
 
 from api.app import create_app
 from api.settings import ApiSettings
-from store import repository
 from store.engine import make_engine, session_scope
 from store.migrate import upgrade
 from tests.api_rig import api_keys_setting, auth
-from tests.test_reports import ALL, NOW, NPS
+from tests.test_reports import record_examples
 from worker.connect import data_converter
 
 
@@ -30,14 +28,7 @@ async def http(tmp_path) -> AsyncIterator[httpx.AsyncClient]:
     upgrade(url)
     engine = make_engine(url)
     with session_scope(engine) as session:
-        for state in ALL:
-            repository.record_state(session, state)
-        for key, nps in NPS.items():
-            repository.record_nps(session, f"baton-hubspot-{key}", nps, NOW)
-        repository.record_churn(session, "ACME ONE", date(2026, 4, 30), "budget", "crm")
-        repository.record_churn(session, "Beta Two", date(2026, 4, 1), "no adoption", "crm")
-        repository.record_churn(session, "Gamma", date(2026, 3, 1), "switched", "crm")
-        repository.record_churn(session, "Nobody Inc", date(2026, 3, 1), "", "crm")
+        record_examples(session)
     engine.dispose()
     # Reports never touch Temporal: a client for a closed port shows they do not need it.
     unreachable = await Client.connect("127.0.0.1:1", lazy=True, data_converter=data_converter())

@@ -115,17 +115,22 @@ ALL = [H1, H2, H3, H4, H5, H6, H7, H9, H10, H11, H12]
 NPS = {"h1": 9, "h2": 6, "h4": 10}
 
 
+def record_examples(session) -> None:
+    """Every hand-worked handoff, its NPS answers and four churns (one for an account never handed off)."""
+    for state in ALL:
+        repository.record_state(session, state)
+    for key, nps in NPS.items():
+        repository.record_nps(session, f"baton-hubspot-{key}", nps, NOW)
+    repository.record_churn(session, "ACME ONE", date(2026, 4, 30), "budget", "crm")
+    repository.record_churn(session, "Beta Two", date(2026, 4, 1), "no adoption", "crm")
+    repository.record_churn(session, "Gamma", date(2026, 3, 1), "switched", "crm")
+    repository.record_churn(session, "Nobody Inc", date(2026, 3, 1), "", "crm")
+
+
 @pytest.fixture
 def loaded(store):
     with session_scope(store.engine) as session:
-        for state in ALL:
-            repository.record_state(session, state)
-        for key, nps in NPS.items():
-            repository.record_nps(session, f"baton-hubspot-{key}", nps, NOW)
-        repository.record_churn(session, "ACME ONE", date(2026, 4, 30), "budget", "crm")
-        repository.record_churn(session, "Beta Two", date(2026, 4, 1), "no adoption", "crm")
-        repository.record_churn(session, "Gamma", date(2026, 3, 1), "switched", "crm")
-        repository.record_churn(session, "Nobody Inc", date(2026, 3, 1), "", "crm")
+        record_examples(session)
     return store
 
 
