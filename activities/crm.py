@@ -184,6 +184,10 @@ class CrmActivities:
             result = await self.client(deal.crm).release_commission(request)
         # No CRM has a note on a field update; the note is kept in the worker log beside the release.
         activity.logger.info(
-            "commission release %s for deal %s: %s; note: %s", request.key, deal.deal_id, result.detail, request.note or "-"
+            "commission release %s for deal %s: %s; note: %s",
+            request.key,
+            deal.deal_id,
+            result.detail,
+            request.note or "-",
         )
         return result

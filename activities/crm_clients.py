@@ -76,12 +76,20 @@ class _HttpCrm:
 
 class HubSpotCrm(_HttpCrm):
     name = "hubspot"
-    DEAL_PROPERTIES = "dealname,amount,deal_currency_code,dealstage,createdate,closedate,dealtype,hubspot_owner_id,hs_acv"
+    DEAL_PROPERTIES = (
+        "dealname,amount,deal_currency_code,dealstage,createdate,closedate,dealtype,hubspot_owner_id,hs_acv"
+    )
     TYPES = {"newbusiness": DealType.NEW_BUSINESS, "existingbusiness": DealType.EXPANSION}
     TASK_TO_DEAL = 216  # HubSpot-defined association type id
 
-    def __init__(self, token: str, base_url: str = "https://api.hubapi.com", *,
-                 hold_property: str = "baton_commission_hold", http: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self,
+        token: str,
+        base_url: str = "https://api.hubapi.com",
+        *,
+        hold_property: str = "baton_commission_hold",
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
         super().__init__(base_url, {"Authorization": f"Bearer {token}"}, http)
         self.hold_property = hold_property
 
@@ -99,17 +107,20 @@ class HubSpotCrm(_HttpCrm):
         dealtype = (props.get("dealtype") or "").lower()
         # Only the first two are HubSpot's own options; portals often add a renewal one.
         deal_type = self.TYPES.get(dealtype, DealType.RENEWAL if "renewal" in dealtype else None)
-        return _deal(deal, {
-            "account": account,
-            "amount": float(props["amount"]) if props.get("amount") else None,
-            "currency": props.get("deal_currency_code"),
-            "acv": float(props.get("hs_acv") or 0) or None,  # 0 when the deal has no recurring line items
-            "stage": props.get("dealstage"),
-            "created_at": parse_time(props.get("createdate")),
-            "closed_at": parse_time(props.get("closedate")),
-            "deal_type": deal_type,
-            "ae": props.get("hubspot_owner_id"),
-        })
+        return _deal(
+            deal,
+            {
+                "account": account,
+                "amount": float(props["amount"]) if props.get("amount") else None,
+                "currency": props.get("deal_currency_code"),
+                "acv": float(props.get("hs_acv") or 0) or None,  # 0 when the deal has no recurring line items
+                "stage": props.get("dealstage"),
+                "created_at": parse_time(props.get("createdate")),
+                "closed_at": parse_time(props.get("closedate")),
+                "deal_type": deal_type,
+                "ae": props.get("hubspot_owner_id"),
+            },
+        )
 
     @staticmethod
     def _primary_company(body: dict[str, Any]) -> str | None:
@@ -148,8 +159,15 @@ class SalesforceCrm(_HttpCrm):
     name = "salesforce"
     TYPES = {"new business": DealType.NEW_BUSINESS, "renewal": DealType.RENEWAL}
 
-    def __init__(self, instance_url: str, token: str, api_version: str = "v61.0", *,
-                 hold_field: str = "Baton_Commission_Hold__c", http: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self,
+        instance_url: str,
+        token: str,
+        api_version: str = "v61.0",
+        *,
+        hold_field: str = "Baton_Commission_Hold__c",
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
         base_url = f"{instance_url.rstrip('/')}/services/data/{api_version}"
         super().__init__(base_url, {"Authorization": f"Bearer {token}"}, http)
         self.hold_field = hold_field
@@ -167,16 +185,19 @@ class SalesforceCrm(_HttpCrm):
         sf_type = (opp.get("Type") or "").strip().lower()
         # "Existing Customer - Upgrade / Replacement / Downgrade": all sold to a current customer.
         deal_type = DealType.EXPANSION if sf_type.startswith("existing customer") else self.TYPES.get(sf_type)
-        return _deal(deal, {
-            "account": account,
-            "amount": opp.get("Amount"),
-            "currency": opp.get("CurrencyIsoCode"),
-            "stage": opp.get("StageName"),
-            "created_at": parse_time(opp.get("CreatedDate")),
-            "closed_at": parse_time(opp.get("CloseDate")),
-            "deal_type": deal_type,
-            "ae": opp.get("OwnerId"),
-        })
+        return _deal(
+            deal,
+            {
+                "account": account,
+                "amount": opp.get("Amount"),
+                "currency": opp.get("CurrencyIsoCode"),
+                "stage": opp.get("StageName"),
+                "created_at": parse_time(opp.get("CreatedDate")),
+                "closed_at": parse_time(opp.get("CloseDate")),
+                "deal_type": deal_type,
+                "ae": opp.get("OwnerId"),
+            },
+        )
 
     async def create_task(self, task: CrmTask) -> CrmWriteResult:
         payload: dict[str, Any] = {
@@ -201,8 +222,14 @@ class SalesforceCrm(_HttpCrm):
 class PipedriveCrm(_HttpCrm):
     name = "pipedrive"
 
-    def __init__(self, api_token: str, base_url: str = "https://api.pipedrive.com", *,
-                 hold_field: str = "baton_commission_hold", http: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self,
+        api_token: str,
+        base_url: str = "https://api.pipedrive.com",
+        *,
+        hold_field: str = "baton_commission_hold",
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
         # The header, not the `api_token` query parameter, which would end up in URLs that get logged.
         super().__init__(base_url, {"x-api-token": api_token}, http)
         self.hold_field = hold_field
@@ -212,15 +239,18 @@ class PipedriveCrm(_HttpCrm):
         data = body["data"]
         # Won and lost are statuses in Pipedrive, not stages; StagePolicy lists them as "won"/"lost".
         stage = data["status"] if data.get("status") in ("won", "lost") else data.get("stage_id")
-        return _deal(deal, {
-            "account": data.get("title"),
-            "amount": data.get("value"),
-            "currency": data.get("currency"),
-            "stage": None if stage is None else str(stage),
-            "created_at": parse_time(data.get("add_time")),
-            "closed_at": parse_time(data.get("won_time") or data.get("close_time")),
-            "ae": None if data.get("owner_id") is None else str(data["owner_id"]),
-        })
+        return _deal(
+            deal,
+            {
+                "account": data.get("title"),
+                "amount": data.get("value"),
+                "currency": data.get("currency"),
+                "stage": None if stage is None else str(stage),
+                "created_at": parse_time(data.get("add_time")),
+                "closed_at": parse_time(data.get("won_time") or data.get("close_time")),
+                "ae": None if data.get("owner_id") is None else str(data["owner_id"]),
+            },
+        )
 
     async def create_task(self, task: CrmTask) -> CrmWriteResult:
         payload: dict[str, Any] = {
@@ -259,21 +289,34 @@ def _unassigned(task: CrmTask, assigned: bool) -> str:
 
 def crm_clients_from_env(env: Mapping[str, str]) -> dict[str, CrmClient]:
     """A client per CRM whose credentials are set; a half-configured CRM is an error, not a silent no-op."""
+
     def get(name: str) -> str:
         return (env.get(name) or "").strip()
 
     clients: dict[str, CrmClient] = {}
     if token := get("BATON_HUBSPOT_TOKEN"):
-        clients["hubspot"] = HubSpotCrm(token, get("BATON_HUBSPOT_API_URL") or "https://api.hubapi.com",
-                                        hold_property=get("BATON_HUBSPOT_HOLD_PROPERTY") or "baton_commission_hold")
+        clients["hubspot"] = HubSpotCrm(
+            token,
+            get("BATON_HUBSPOT_API_URL") or "https://api.hubapi.com",
+            hold_property=get("BATON_HUBSPOT_HOLD_PROPERTY") or "baton_commission_hold",
+        )
     instance_url, sf_token = get("BATON_SALESFORCE_INSTANCE_URL"), get("BATON_SALESFORCE_TOKEN")
     if bool(instance_url) != bool(sf_token):
         missing = "BATON_SALESFORCE_TOKEN" if instance_url else "BATON_SALESFORCE_INSTANCE_URL"
-        raise ValueError(f"Salesforce needs both BATON_SALESFORCE_INSTANCE_URL and BATON_SALESFORCE_TOKEN; {missing} is unset")
+        raise ValueError(
+            f"Salesforce needs both BATON_SALESFORCE_INSTANCE_URL and BATON_SALESFORCE_TOKEN; {missing} is unset"
+        )
     if instance_url:
-        clients["salesforce"] = SalesforceCrm(instance_url, sf_token, get("BATON_SALESFORCE_API_VERSION") or "v61.0",
-                                              hold_field=get("BATON_SALESFORCE_HOLD_FIELD") or "Baton_Commission_Hold__c")
+        clients["salesforce"] = SalesforceCrm(
+            instance_url,
+            sf_token,
+            get("BATON_SALESFORCE_API_VERSION") or "v61.0",
+            hold_field=get("BATON_SALESFORCE_HOLD_FIELD") or "Baton_Commission_Hold__c",
+        )
     if token := get("BATON_PIPEDRIVE_API_TOKEN"):
-        clients["pipedrive"] = PipedriveCrm(token, get("BATON_PIPEDRIVE_API_URL") or "https://api.pipedrive.com",
-                                            hold_field=get("BATON_PIPEDRIVE_HOLD_FIELD") or "baton_commission_hold")
+        clients["pipedrive"] = PipedriveCrm(
+            token,
+            get("BATON_PIPEDRIVE_API_URL") or "https://api.pipedrive.com",
+            hold_field=get("BATON_PIPEDRIVE_HOLD_FIELD") or "baton_commission_hold",
+        )
     return clients

@@ -67,7 +67,10 @@ class LogSink:
         # The text body may quote customer data, so only routing facts reach the log.
         log.info(
             "notify workflow_id=%s event=%s key=%s recipients=%s",
-            n.workflow_id, n.event, n.key, ",".join(n.to),
+            n.workflow_id,
+            n.event,
+            n.key,
+            ",".join(n.to),
             extra={"workflow_id": n.workflow_id, "event": n.event, "key": n.key, "recipients": list(n.to)},
         )
         self.sent.append(n)

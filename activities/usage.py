@@ -45,7 +45,9 @@ class HttpUsageSource:
         self._http = http or httpx.AsyncClient(timeout=10, headers=headers)
 
     async def active_users(self, request: UsageRequest) -> int | None:
-        response = await self._http.get(self._url, params={"account": request.account, "deal_id": request.deal_id, "crm": request.crm})
+        response = await self._http.get(
+            self._url, params={"account": request.account, "deal_id": request.deal_id, "crm": request.crm}
+        )
         if response.status_code == 404:
             return 0
         if response.status_code == 429 or response.status_code >= 500:

@@ -33,8 +33,9 @@ roles (`crm`, `ae`, `cs_lead`, `operator`) are configured as hashes in `BATON_AP
 endpoint's description names the roles it accepts. Health checks are unauthenticated."""
 
 
-def create_app(settings: ApiSettings | None = None, client: Client | None = None,
-               tracer: Tracer | None = None) -> FastAPI:
+def create_app(
+    settings: ApiSettings | None = None, client: Client | None = None, tracer: Tracer | None = None
+) -> FastAPI:
     """`tracer` defaults to the environment's (worker.tracing: none unless an OTLP endpoint is set);
     a `client` passed in brings its own interceptors."""
     tracer = tracer if tracer is not None else tracer_from_env(os.environ, "baton-api")
@@ -55,7 +56,15 @@ def create_app(settings: ApiSettings | None = None, client: Client | None = None
     app = FastAPI(title="Baton", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
     limits.install(app)  # BATON_MAX_BODY_BYTES: 413 before a route reads the body
-    for module in (health, webhooks_hubspot, webhooks_salesforce, webhooks_pipedrive, events, handoffs, handoff_messages):
+    for module in (
+        health,
+        webhooks_hubspot,
+        webhooks_salesforce,
+        webhooks_pipedrive,
+        events,
+        handoffs,
+        handoff_messages,
+    ):
         app.include_router(module.router)
     app.include_router(reports.router)
     codec.install(app)  # /codec/encode, /codec/decode and their CORS for the Temporal UI

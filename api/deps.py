@@ -88,7 +88,9 @@ def _invalid(where: str, message: str) -> HTTPException:
 
 
 def handoff_id(
-    crm: Annotated[str, Path(description="hubspot, salesforce, pipedrive or a /v1/events source", examples=["hubspot"])],
+    crm: Annotated[
+        str, Path(description="hubspot, salesforce, pipedrive or a /v1/events source", examples=["hubspot"])
+    ],
     deal_id: Annotated[str, Path(description="the deal's id in that CRM", examples=["9876543210"])],
 ) -> str:
     try:

@@ -53,8 +53,9 @@ OUTBOUND_XML = """<?xml version="1.0" encoding="UTF-8"?>
   </notifications>
  </soapenv:Body>
 </soapenv:Envelope>"""
-SALESFORCE_OUTBOUND = raw_body("text/xml", {"outbound": _one("Workflow Outbound Message (SOAP)", OUTBOUND_XML)},
-                               {"type": "string"})
+SALESFORCE_OUTBOUND = raw_body(
+    "text/xml", {"outbound": _one("Workflow Outbound Message (SOAP)", OUTBOUND_XML)}, {"type": "string"}
+)
 
 PIPEDRIVE = raw_body("application/json", {
     "v2": _one("Webhooks v2 change.deal, status now won", {
@@ -84,20 +85,40 @@ INTAKE = {
     "return": _one("The CSM sends it back", {"by": "csm-mm-1", "rating": 2, "accept": False, "comments": "No stakeholders."}),
 }  # fmt: skip
 INTRO = {
-    "scheduled": _one("Intro scheduled", {"by": "ae@example.com", "action": "scheduled", "scheduled_for": "2026-03-10T15:00:00Z"}),
+    "scheduled": _one(
+        "Intro scheduled", {"by": "ae@example.com", "action": "scheduled", "scheduled_for": "2026-03-10T15:00:00Z"}
+    ),
     "held": _one("Intro held", {"by": "ae@example.com", "action": "held"}),
 }
-FIRST_TOUCH = {"email": _one("First touch by email", {"by": "csm-mm-1", "channel": "email", "with_implementation_owner": False})}
-KICKOFF = {"held": _one("Kickoff held", {"by": "csm-mm-1", "success_plan": ["SSO live by April", "40 dispatchers trained"]})}
-MILESTONE = {"setup": _one("Setup complete", {"by": "csm-mm-1", "milestone": "setup_complete", "sentiment": "positive",
-                                             "notes": "SSO and routing rules configured."})}
+FIRST_TOUCH = {
+    "email": _one("First touch by email", {"by": "csm-mm-1", "channel": "email", "with_implementation_owner": False})
+}
+KICKOFF = {
+    "held": _one("Kickoff held", {"by": "csm-mm-1", "success_plan": ["SSO live by April", "40 dispatchers trained"]})
+}
+MILESTONE = {
+    "setup": _one(
+        "Setup complete",
+        {
+            "by": "csm-mm-1",
+            "milestone": "setup_complete",
+            "sentiment": "positive",
+            "notes": "SSO and routing rules configured.",
+        },
+    )
+}
 EXTENSION = {
     "by": _one("Extend by a span", {"by": "lead@example.com", "extend_by": "2bd", "reason": "Customer on holiday"}),
-    "to": _one("Move to an instant", {"by": "lead@example.com", "new_due": "2026-03-20T17:00:00Z", "reason": "Board week"}),
+    "to": _one(
+        "Move to an instant", {"by": "lead@example.com", "new_due": "2026-03-20T17:00:00Z", "reason": "Board week"}
+    ),
 }
 AE_DEPARTURE = {
     "left": _one("The AE has left", {"by": "sm@example.com"}),
     "owner": _one("Name the recovery owner", {"by": "sm@example.com", "recovery_owner": "dan.kim@example.com"}),
 }
-POST_CHECK = {"answers": _one("The CSM's answers", {"by": "csm-mm-1", "enough_context": True, "concerns": [],
-                                                    "notes": "Adoption on track."})}
+POST_CHECK = {
+    "answers": _one(
+        "The CSM's answers", {"by": "csm-mm-1", "enough_context": True, "concerns": [], "notes": "Adoption on track."}
+    )
+}

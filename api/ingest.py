@@ -94,8 +94,16 @@ class Ingest:
         failure = next((r for r in results if isinstance(r, BaseException)), None)
         if failure is not None:
             raise failure
-        return [EventOutcome(workflow_id=item.workflow_id, deal_id=item.event.deal_id, stage=item.event.stage,
-                             kind=item.kind, outcome=outcome) for item, outcome in zip(planned, outcomes, strict=True)]
+        return [
+            EventOutcome(
+                workflow_id=item.workflow_id,
+                deal_id=item.event.deal_id,
+                stage=item.event.stage,
+                kind=item.kind,
+                outcome=outcome,
+            )
+            for item, outcome in zip(planned, outcomes, strict=True)
+        ]
 
     async def _one(self, item: Planned) -> Outcome:
         if item.kind == "won":
@@ -163,26 +171,37 @@ class Ingest:
         needs no signal: its input carries the event)."""
         won = item.kind == "won"
         event = item.event
-        signal = {} if new_only else {
-            "start_signal": STAGE_CHANGED,
-            "start_signal_args": [StageChanged(stage=event.stage, kind=item.kind, deal=item.deal,
-                                               document=event.document, at=event.occurred_at)],
-        }
-        handle = await self._bounded(self.client.start_workflow(
-            DealHandoffWorkflow.run,
-            HandoffInput(deal=item.deal, policy=self.policy, document=event.document, won=won),
-            id=item.workflow_id,
-            task_queue=self.task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL if new_only else WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=reuse,
-            **signal,
-            static_summary=summary(item.deal, self.policy),
-            memo={_START_KIND: item.kind},
-            rpc_timeout=self.rpc_timeout,
-        ))
+        signal = (
+            {}
+            if new_only
+            else {
+                "start_signal": STAGE_CHANGED,
+                "start_signal_args": [
+                    StageChanged(
+                        stage=event.stage, kind=item.kind, deal=item.deal, document=event.document, at=event.occurred_at
+                    )
+                ],
+            }
+        )
+        handle = await self._bounded(
+            self.client.start_workflow(
+                DealHandoffWorkflow.run,
+                HandoffInput(deal=item.deal, policy=self.policy, document=event.document, won=won),
+                id=item.workflow_id,
+                task_queue=self.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL if new_only else WorkflowIDConflictPolicy.USE_EXISTING,
+                id_reuse_policy=reuse,
+                **signal,
+                static_summary=summary(item.deal, self.policy),
+                memo={_START_KIND: item.kind},
+                rpc_timeout=self.rpc_timeout,
+            )
+        )
         return handle.result_run_id
 
-    async def _classify(self, item: Planned, before: WorkflowExecutionDescription | None, run_id: str | None) -> Outcome:
+    async def _classify(
+        self, item: Planned, before: WorkflowExecutionDescription | None, run_id: str | None
+    ) -> Outcome:
         """Signal-with-start does not say (on every server) whether it started a run, so compare runs."""
         if not _running(before) or run_id != before.run_id:
             return Outcome.STARTED
@@ -195,7 +214,9 @@ class Ingest:
 
     async def _describe(self, workflow_id: str) -> WorkflowExecutionDescription | None:
         try:
-            return await self._bounded(self.client.get_workflow_handle(workflow_id).describe(rpc_timeout=self.rpc_timeout))
+            return await self._bounded(
+                self.client.get_workflow_handle(workflow_id).describe(rpc_timeout=self.rpc_timeout)
+            )
         except RPCError as err:
             if err.status != RPCStatusCode.NOT_FOUND:
                 raise

@@ -104,14 +104,21 @@ class Histogram:
 
 class ApiMetrics:
     def __init__(self) -> None:
-        self.requests = Counter("baton_http_requests_total", "HTTP requests by route template and status.",
-                                ("route", "status"))
-        self.duration = Histogram("baton_http_request_duration_seconds", "HTTP request duration by route template.",
-                                  ("route",), DURATION_BUCKETS)
-        self.verification_failures = Counter("baton_webhook_verification_failures_total",
-                                             "CRM webhooks refused as not from the CRM.", ("crm",))
-        self.handoffs_started = Counter("baton_handoffs_started_total", "Handoff workflows started by the API.",
-                                        ("crm",))
+        self.requests = Counter(
+            "baton_http_requests_total", "HTTP requests by route template and status.", ("route", "status")
+        )
+        self.duration = Histogram(
+            "baton_http_request_duration_seconds",
+            "HTTP request duration by route template.",
+            ("route",),
+            DURATION_BUCKETS,
+        )
+        self.verification_failures = Counter(
+            "baton_webhook_verification_failures_total", "CRM webhooks refused as not from the CRM.", ("crm",)
+        )
+        self.handoffs_started = Counter(
+            "baton_handoffs_started_total", "Handoff workflows started by the API.", ("crm",)
+        )
 
     def render(self) -> str:
         families = (self.requests, self.duration, self.verification_failures, self.handoffs_started)

@@ -63,8 +63,11 @@ def require_session_or_roles(*allowed: str):
     """A signed-in session with one of `allowed`, or else a bearer key checked as usual."""
     by_key = require_roles(*allowed)
 
-    def check(request: Request, settings: SettingsDep,
-              credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> frozenset[str]:
+    def check(
+        request: Request,
+        settings: SettingsDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> frozenset[str]:
         token = request.cookies.get(COOKIE)
         if token and credentials is None:
             roles = verify(token, _secret(request), time.time())
@@ -96,19 +99,27 @@ async def login_page() -> str:
     "(the Temporal UI sends it to the codec endpoints).",
     include_in_schema=False,  # a browser form, not part of the integration API
 )
-async def sign_in(request: Request, response: Response, settings: SettingsDep,
-                  key: Annotated[str, Form(min_length=1, max_length=512)]) -> dict[str, list[str]]:
+async def sign_in(
+    request: Request, response: Response, settings: SettingsDep, key: Annotated[str, Form(min_length=1, max_length=512)]
+) -> dict[str, list[str]]:
     roles = caller_roles(settings, key)
     if not roles:
         raise HTTPException(401, "unknown API key")
     # SameSite=Lax: the UI (another port on the same host) is the same site, so its fetches carry it.
-    response.set_cookie(COOKIE, issue(roles, _secret(request), time.time()), max_age=LIFETIME_SECONDS,
-                        httponly=True, samesite="lax", secure=request.url.scheme == "https")
+    response.set_cookie(
+        COOKIE,
+        issue(roles, _secret(request), time.time()),
+        max_age=LIFETIME_SECONDS,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
     return {"roles": sorted(roles)}
 
 
-@router.delete("/session", summary="Sign out", description="Unauthenticated: clears the session cookie.",
-               include_in_schema=False)
+@router.delete(
+    "/session", summary="Sign out", description="Unauthenticated: clears the session cookie.", include_in_schema=False
+)
 async def sign_out(response: Response) -> dict[str, str]:
     response.delete_cookie(COOKIE)
     return {"status": "signed out"}

@@ -54,9 +54,13 @@ class ApiSettings(BaseSettings):
     salesforce_webhook_token: SecretStr = SecretStr("")
     pipedrive_user: str = ""
     pipedrive_password: SecretStr = SecretStr("")
-    api_keys: SecretStr = Field(default=SecretStr(""), description="<sha256 hex of key>:<role>[+<role>...], comma-separated")
+    api_keys: SecretStr = Field(
+        default=SecretStr(""), description="<sha256 hex of key>:<role>[+<role>...], comma-separated"
+    )
 
-    session_secret: SecretStr = Field(default=SecretStr(""), description="signs browser sessions; random per process when unset")
+    session_secret: SecretStr = Field(
+        default=SecretStr(""), description="signs browser sessions; random per process when unset"
+    )
 
     # A person waits for an update; past this the API answers 503 rather than hanging on a missing worker.
     update_timeout_seconds: float = Field(default=30.0, gt=0)

@@ -31,8 +31,9 @@ class TracingMiddleware:
             return
         method = scope.get("method", "GET")
         parent = propagate.extract(_headers(scope))
-        with self.tracer.start_as_current_span(f"{method} {UNMATCHED}", context=parent, kind=SpanKind.SERVER,
-                                               attributes={"http.request.method": method}) as span:
+        with self.tracer.start_as_current_span(
+            f"{method} {UNMATCHED}", context=parent, kind=SpanKind.SERVER, attributes={"http.request.method": method}
+        ) as span:
             status = [500]
 
             async def send_status(message) -> None:

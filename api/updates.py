@@ -13,8 +13,9 @@ from api.errors import TemporalUnavailable
 from api.settings import ApiSettings
 
 
-async def send(client: Client, settings: ApiSettings, handle: WorkflowHandle, update: Any, msg: Any,
-               parent_id: str | None = None) -> Any:
+async def send(
+    client: Client, settings: ApiSettings, handle: WorkflowHandle, update: Any, msg: Any, parent_id: str | None = None
+) -> Any:
     """`execute_update` with a bound on the wait: an update needs a worker, and a caller must not
     hang while none runs. `parent_id` marks a child workflow addressed through its parent's URL."""
     try:

@@ -43,8 +43,13 @@ def quote(value: str) -> str:
     return f"'{value}'"
 
 
-def build_query(phase: Phase | None = None, tier: Tier | None = None, breached: bool | None = None,
-                csm: str | None = None, ae: str | None = None) -> str:
+def build_query(
+    phase: Phase | None = None,
+    tier: Tier | None = None,
+    breached: bool | None = None,
+    csm: str | None = None,
+    ae: str | None = None,
+) -> str:
     clauses = [f"WorkflowType = {quote(DealHandoffWorkflow.__name__)}"]
     for key, value in ((sa.PHASE, phase), (sa.TIER, tier), (sa.CSM, csm), (sa.AE, ae)):
         if value is not None:
@@ -56,8 +61,15 @@ def build_query(phase: Phase | None = None, tier: Tier | None = None, breached: 
 
 def row(execution: WorkflowExecution) -> HandoffSummary:
     attrs = execution.typed_search_attributes
-    return HandoffSummary(id=execution.id, phase=attrs.get(sa.PHASE), tier=attrs.get(sa.TIER), score=attrs.get(sa.SCORE),
-                      csm=attrs.get(sa.CSM), ae=attrs.get(sa.AE), breached=attrs.get(sa.SLA_BREACHED))
+    return HandoffSummary(
+        id=execution.id,
+        phase=attrs.get(sa.PHASE),
+        tier=attrs.get(sa.TIER),
+        score=attrs.get(sa.SCORE),
+        csm=attrs.get(sa.CSM),
+        ae=attrs.get(sa.AE),
+        breached=attrs.get(sa.SLA_BREACHED),
+    )
 
 
 def encode_token(token: bytes | None) -> str | None:

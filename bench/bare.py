@@ -34,8 +34,9 @@ class BareWorkflow:
     @workflow.run
     async def run(self, name: str) -> int:
         # The counterpart of the handoff's first notification: start-to-first-activity is measured on it.
-        await workflow.execute_activity(bare_notify, workflow.info().workflow_id,
-                                        start_to_close_timeout=timedelta(seconds=30))
+        await workflow.execute_activity(
+            bare_notify, workflow.info().workflow_id, start_to_close_timeout=timedelta(seconds=30)
+        )
         try:
             await workflow.wait_condition(lambda: self._messages > 0, timeout=LONG_TIMER)
         except asyncio.TimeoutError:

@@ -45,18 +45,23 @@ async def start_throughput(stack: Stack, http: httpx.AsyncClient, bare: Client, 
     prefix = uuid.uuid4().hex[:8]
 
     async def one_bare(index: int) -> None:
-        await bare.start_workflow(BareWorkflow.run, "bench", id=f"bare-start-{prefix}-{index}",
-                                  task_queue=stack.bare_task_queue)
+        await bare.start_workflow(
+            BareWorkflow.run, "bench", id=f"bare-start-{prefix}-{index}", task_queue=stack.bare_task_queue
+        )
 
     bare_s = await bounded(deals, IN_FLIGHT, one_bare)
     return {
-        "baton": deals / (webhook_s + events_s), "bare": deals / bare_s, "unit": "starts/s",
-        "webhooks_per_s": half / webhook_s, "events_per_s": (deals - half) / events_s if events_s else None,
+        "baton": deals / (webhook_s + events_s),
+        "bare": deals / bare_s,
+        "unit": "starts/s",
+        "webhooks_per_s": half / webhook_s,
+        "events_per_s": (deals - half) / events_s if events_s else None,
     }
 
 
-async def close_to_notified(stack: Stack, http: httpx.AsyncClient, baton: Client, bare: Client,
-                            samples: int) -> tuple[dict, dict, dict, list[str]]:
+async def close_to_notified(
+    stack: Stack, http: httpx.AsyncClient, baton: Client, bare: Client, samples: int
+) -> tuple[dict, dict, dict, list[str]]:
     """One at a time, so each is a latency, not a queue: webhook POST to the `csm_assigned` notify done;
     bare: start_workflow to its first activity done. Also the webhook POST to the handoff's first row in
     the read model. Returns the handoff ids for the next figures."""
@@ -91,8 +96,9 @@ async def close_to_notified(stack: Stack, http: httpx.AsyncClient, baton: Client
     return {**found, "timeouts": timeouts}, spread(bare_s), lag, ids
 
 
-async def round_trips(stack: Stack, http: httpx.AsyncClient, bare: Client, handoff_ids: list[str],
-                      samples: int) -> tuple[dict, dict, dict, dict]:
+async def round_trips(
+    stack: Stack, http: httpx.AsyncClient, bare: Client, handoff_ids: list[str], samples: int
+) -> tuple[dict, dict, dict, dict]:
     """(update Baton, update bare, read Baton, read bare): sequential, over the handoffs already open."""
     bare_ids = []
     for index in range(len(handoff_ids)):

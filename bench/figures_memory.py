@@ -46,12 +46,20 @@ async def open_runs_rss(stack: Stack, baton: Client, bare: Client, count: int) -
     baton_ids: list[str] = []
 
     async def one_baton(index: int) -> None:
-        deal = Deal(crm="bench", deal_id=f"rss{suffix}{index}", account="Bench Co", acv=50_000, ae="ae@bench.invalid",
-                    created_at=closed - timedelta(days=60), closed_at=closed)
+        deal = Deal(
+            crm="bench",
+            deal_id=f"rss{suffix}{index}",
+            account="Bench Co",
+            acv=50_000,
+            ae="ae@bench.invalid",
+            created_at=closed - timedelta(days=60),
+            closed_at=closed,
+        )
         workflow_id = handoff_workflow_id(deal.crm, deal.deal_id)
         baton_ids.append(workflow_id)
-        await baton.start_workflow(DealHandoffWorkflow.run, HandoffInput(deal=deal, policy=policy),
-                                   id=workflow_id, task_queue=baton_queue)
+        await baton.start_workflow(
+            DealHandoffWorkflow.run, HandoffInput(deal=deal, policy=policy), id=workflow_id, task_queue=baton_queue
+        )
 
     async def one_bare(index: int) -> None:
         await bare.start_workflow(BareWorkflow.run, "bench", id=f"bare-rss-{suffix}-{index}", task_queue=bare_queue)
@@ -69,12 +77,20 @@ async def open_runs_rss(stack: Stack, baton: Client, bare: Client, count: int) -
 
     async def bare_probe() -> None:
         for index in range(max(0, count - 10), count):
-            await bare.get_workflow_handle(f"bare-rss-{suffix}-{index}").query(BareWorkflow.state, rpc_timeout=probe_timeout)
+            await bare.get_workflow_handle(f"bare-rss-{suffix}-{index}").query(
+                BareWorkflow.state, rpc_timeout=probe_timeout
+            )
 
     loaded = {"baton": await _settled_rss(baton_pid, baton_probe), "bare": await _settled_rss(bare_pid, bare_probe)}
     # Per open run above the idle worker: with more open runs than a worker caches (Baton 250, the
     # SDK's default 1000), only the cached ones stay in memory, so this falls as the count grows.
-    return {"baton": loaded["baton"] / 2**20, "bare": loaded["bare"] / 2**20, "unit": "MiB", "open_runs": count,
-            "idle_baton_mib": idle["baton"] / 2**20, "idle_bare_mib": idle["bare"] / 2**20,
-            "per_run_kib_baton": (loaded["baton"] - idle["baton"]) / count / 1024,
-            "per_run_kib_bare": (loaded["bare"] - idle["bare"]) / count / 1024}
+    return {
+        "baton": loaded["baton"] / 2**20,
+        "bare": loaded["bare"] / 2**20,
+        "unit": "MiB",
+        "open_runs": count,
+        "idle_baton_mib": idle["baton"] / 2**20,
+        "idle_bare_mib": idle["bare"] / 2**20,
+        "per_run_kib_baton": (loaded["baton"] - idle["baton"]) / count / 1024,
+        "per_run_kib_bare": (loaded["bare"] - idle["bare"]) / count / 1024,
+    }

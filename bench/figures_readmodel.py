@@ -36,16 +36,27 @@ def _state(index: int) -> HandoffState:
     close = NOW - timedelta(hours=7 * index % (24 * 120))
     team = TEAMS[index % 3]
     breached = index % 4 == 0
-    deadline = Deadline(sla=SlaName.CSM_BRIEFED, due=close + timedelta(hours=48), set_at=close,
-                        status=DeadlineStatus.BREACHED if breached else DeadlineStatus.MET,
-                        met_at=None if breached else close + timedelta(hours=20),
-                        breached_at=close + timedelta(hours=48) if breached else None)
+    deadline = Deadline(
+        sla=SlaName.CSM_BRIEFED,
+        due=close + timedelta(hours=48),
+        set_at=close,
+        status=DeadlineStatus.BREACHED if breached else DeadlineStatus.MET,
+        met_at=None if breached else close + timedelta(hours=20),
+        breached_at=close + timedelta(hours=48) if breached else None,
+    )
     tier = [Tier.READY, Tier.GAPS, Tier.BLOCKED][index % 3]
     return HandoffState(
         workflow_id=f"baton-bench-{index}",
-        deal=Deal(crm="bench", deal_id=str(index), account=f"Account {index}", acv=50_000, ae=f"ae{index % 40}",
-                  closed_at=close),
-        policy_name="default", phase=Phase.ONBOARDING,
+        deal=Deal(
+            crm="bench",
+            deal_id=str(index),
+            account=f"Account {index}",
+            acv=50_000,
+            ae=f"ae{index % 40}",
+            closed_at=close,
+        ),
+        policy_name="default",
+        phase=Phase.ONBOARDING,
         approach=ApproachDecision(approach=APPROACHES[index % 3], reason="bench", acv_in_base=50_000),
         quality=QualityReport(score=90 - 20 * (index % 3), tier=tier, fields={}, completeness=90, specific_share=60),
         owners=Owners(ae=f"ae{index % 40}", csm=f"csm-{team}-{index % 7}", cs_team=team),
@@ -84,8 +95,9 @@ def scorecard_seconds_postgres(rows: int) -> tuple[float, int]:
     """The same on a database created for the run and dropped after it."""
     server = make_url(os.environ.get(POSTGRES_ENV, DEFAULT_POSTGRES))
     name = f"baton_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server.set(drivername="postgresql+psycopg2"), isolation_level="AUTOCOMMIT",
-                          connect_args={"connect_timeout": 3})
+    admin = create_engine(
+        server.set(drivername="postgresql+psycopg2"), isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
+    )
     try:
         with admin.connect() as connection:
             connection.execute(text(f"CREATE DATABASE {name}"))

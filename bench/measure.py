@@ -40,12 +40,16 @@ def hubspot_won(deal_id: int) -> tuple[bytes, dict[str, str]]:
     timestamp = str(int(time.time() * 1000))
     source = b"POST" + (PUBLIC_URL + "/webhooks/hubspot").encode() + body + timestamp.encode()
     signature = base64.b64encode(hmac.new(HUBSPOT_SECRET.encode(), source, hashlib.sha256).digest()).decode()
-    return body, {"X-HubSpot-Signature-v3": signature, "X-HubSpot-Request-Timestamp": timestamp,
-                  "Content-Type": "application/json"}
+    return body, {
+        "X-HubSpot-Signature-v3": signature,
+        "X-HubSpot-Request-Timestamp": timestamp,
+        "Content-Type": "application/json",
+    }
 
 
-async def activity_done_at(client: Client, workflow_id: str, activity_type: str, needle: bytes = b"",
-                           timeout: float = 60.0) -> float:
+async def activity_done_at(
+    client: Client, workflow_id: str, activity_type: str, needle: bytes = b"", timeout: float = 60.0
+) -> float:
     """When the server recorded the first completion of that activity (whose input holds `needle`), in
     epoch seconds. The server's own event time, so polling the history adds no error to the figure."""
     deadline = time.monotonic() + timeout

@@ -48,13 +48,35 @@ async def measure(counts: Counts, record) -> None:
             await figures_api.close_to_notified(stack, http, baton, bare, 1)
 
             start = await figures_api.start_throughput(stack, http, bare, counts.deals)
-            record("start_throughput", {**start, "target": ">= 0.8x bare", "ok": start["baton"] >= 0.8 * start["bare"],
-                                        "settled_after_s": await asyncio.to_thread(stack.wait_quiet)})
+            record(
+                "start_throughput",
+                {
+                    **start,
+                    "target": ">= 0.8x bare",
+                    "ok": start["baton"] >= 0.8 * start["bare"],
+                    "settled_after_s": await asyncio.to_thread(stack.wait_quiet),
+                },
+            )
 
-            notified, first_activity, lag, ids = await figures_api.close_to_notified(stack, http, baton, bare, counts.samples)
-            record("close_to_csm_notified", {**_latency(notified, first_activity, 2.0), "timeouts": notified["timeouts"]})
-            record("read_model_lag", {"baton": lag["p95"], "bare": None, "unit": "s (p95)", "baton_p50": lag["p50"],
-                                      "bare_p50": None, "samples": lag["n"], "target": "-", "ok": True})
+            notified, first_activity, lag, ids = await figures_api.close_to_notified(
+                stack, http, baton, bare, counts.samples
+            )
+            record(
+                "close_to_csm_notified", {**_latency(notified, first_activity, 2.0), "timeouts": notified["timeouts"]}
+            )
+            record(
+                "read_model_lag",
+                {
+                    "baton": lag["p95"],
+                    "bare": None,
+                    "unit": "s (p95)",
+                    "baton_p50": lag["p50"],
+                    "bare_p50": None,
+                    "samples": lag["n"],
+                    "target": "-",
+                    "ok": True,
+                },
+            )
 
             await asyncio.to_thread(stack.wait_quiet)
             update_b, update_t, read_b, read_t = await figures_api.round_trips(stack, http, bare, ids, counts.samples)
@@ -66,32 +88,76 @@ async def measure(counts: Counts, record) -> None:
         except Exception as err:
             record("worker_rss_open_runs", _not_measured("<= 1.5x bare", err))
         else:
-            record("worker_rss_open_runs", {**memory, "target": "<= 1.5x bare", "ok": memory["baton"] <= 1.5 * memory["bare"]})
+            record(
+                "worker_rss_open_runs",
+                {**memory, "target": "<= 1.5x bare", "ok": memory["baton"] <= 1.5 * memory["bare"]},
+            )
 
     simulated, timers = await figures_simulate.baton_simulate(), await figures_simulate.bare_timers()
-    record("simulate_90_days", {"baton": simulated, "bare": timers, "unit": "s", "target": "< 0.5 s each",
-                                "ok": simulated < 0.5 and timers < 0.5})
+    record(
+        "simulate_90_days",
+        {
+            "baton": simulated,
+            "bare": timers,
+            "unit": "s",
+            "target": "< 0.5 s each",
+            "ok": simulated < 0.5 and timers < 0.5,
+        },
+    )
     seconds, groups = await asyncio.to_thread(figures_readmodel.scorecard_seconds, counts.rows)
-    record("scorecard_sqlite", {"baton": seconds, "bare": None, "unit": "s", "rows": counts.rows, "groups": groups,
-                                "target": "< 1 s", "ok": seconds < 1.0})
+    record(
+        "scorecard_sqlite",
+        {
+            "baton": seconds,
+            "bare": None,
+            "unit": "s",
+            "rows": counts.rows,
+            "groups": groups,
+            "target": "< 1 s",
+            "ok": seconds < 1.0,
+        },
+    )
     try:
         seconds, groups = await asyncio.to_thread(figures_readmodel.scorecard_seconds_postgres, counts.rows)
     except Exception as err:
         record("scorecard_postgresql", _not_measured("< 1 s", err))
     else:
-        record("scorecard_postgresql", {"baton": seconds, "bare": None, "unit": "s", "rows": counts.rows,
-                                        "groups": groups, "target": "< 1 s", "ok": seconds < 1.0})
+        record(
+            "scorecard_postgresql",
+            {
+                "baton": seconds,
+                "bare": None,
+                "unit": "s",
+                "rows": counts.rows,
+                "groups": groups,
+                "target": "< 1 s",
+                "ok": seconds < 1.0,
+            },
+        )
 
 
 def _not_measured(target: str, err: Exception) -> dict:
-    return {"baton": None, "bare": None, "unit": "-", "target": target, "ok": False,
-            "not_measured": f"{type(err).__name__}: {err}"[:300]}
+    return {
+        "baton": None,
+        "bare": None,
+        "unit": "-",
+        "target": target,
+        "ok": False,
+        "not_measured": f"{type(err).__name__}: {err}"[:300],
+    }
 
 
 def _latency(baton: dict, bare: dict, factor: float) -> dict:
-    return {"baton": baton["p95"], "bare": bare["p95"], "unit": "s (p95)", "baton_p50": baton["p50"],
-            "bare_p50": bare["p50"], "samples": baton["n"], "target": f"p95 <= {factor:g}x bare",
-            "ok": baton["p95"] <= factor * bare["p95"]}
+    return {
+        "baton": baton["p95"],
+        "bare": bare["p95"],
+        "unit": "s (p95)",
+        "baton_p50": baton["p50"],
+        "bare_p50": bare["p50"],
+        "samples": baton["n"],
+        "target": f"p95 <= {factor:g}x bare",
+        "ok": baton["p95"] <= factor * bare["p95"],
+    }
 
 
 HEADER = f"{'figure':<24} {'Baton':>14} {'bare':>14} {'ratio':>7}  {'target':<18} ok\n" + "-" * 86
@@ -120,8 +186,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     mode, counts = ("tiny", TINY) if args.tiny else ("quick", QUICK) if args.quick else ("full", FULL)
-    result = {"mode": mode, "counts": counts.__dict__, "machine": {"python": platform.python_version(),
-              "cpus": os.cpu_count(), "platform": platform.platform()}, "figures": {}}
+    result = {
+        "mode": mode,
+        "counts": counts.__dict__,
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "figures": {},
+    }
 
     def record(name: str, figure: dict) -> None:
         result["figures"][name] = figure

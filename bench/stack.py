@@ -64,17 +64,25 @@ class Stack:
     def env(self, **extra: str) -> dict[str, str]:
         keys = ",".join(f"{hashlib.sha256(k.encode()).hexdigest()}:{role}" for role, k in KEYS.items())
         return {
-            **os.environ, "TEMPORAL_ADDRESS": self.temporal_address, "DATABASE_URL": self.database_url,
-            "BATON_TASK_QUEUE": self.task_queue, "BATON_PUBLIC_URL": PUBLIC_URL,
-            "BATON_HUBSPOT_CLIENT_SECRET": HUBSPOT_SECRET, "BATON_API_KEYS": keys,
+            **os.environ,
+            "TEMPORAL_ADDRESS": self.temporal_address,
+            "DATABASE_URL": self.database_url,
+            "BATON_TASK_QUEUE": self.task_queue,
+            "BATON_PUBLIC_URL": PUBLIC_URL,
+            "BATON_HUBSPOT_CLIENT_SECRET": HUBSPOT_SECRET,
+            "BATON_API_KEYS": keys,
             # The worker says when it polls; the bench waits for that line rather than sleeping.
-            "BATON_LOG_FORMAT": "json", "BATON_LOG_LEVEL": "WARNING", "BATON_POLICY": str(self.folder / "policy.yaml"),
+            "BATON_LOG_FORMAT": "json",
+            "BATON_LOG_LEVEL": "WARNING",
+            "BATON_POLICY": str(self.folder / "policy.yaml"),
             **extra,
         }
 
     def spawn(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen:
         log = open(self.folder / f"{name}.log", "wb")
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).parent.parent)
+        process = subprocess.Popen(
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).parent.parent
+        )
         self.processes[name] = process
         return process
 
@@ -100,8 +108,9 @@ class Stack:
             time.sleep(0.1)
         raise RuntimeError(f"{name} not ready after {timeout:.0f}s")
 
-    def wait_quiet(self, names: tuple[str, ...] = ("worker", "bare-worker", "api"), busy: float = 0.05,
-                   timeout: float = 300.0) -> float:
+    def wait_quiet(
+        self, names: tuple[str, ...] = ("worker", "bare-worker", "api"), busy: float = 0.05, timeout: float = 300.0
+    ) -> float:
         """Until each named process used under `busy` of a core over a whole second: the backlog of one
         figure must not be charged to the next. Returns the seconds waited."""
         started = deadline = time.monotonic()
@@ -143,8 +152,9 @@ def running_stack():
     with tempfile.TemporaryDirectory(prefix="baton-bench-") as folder_name:
         folder = Path(folder_name)
         temporal_port, ui_port, api_port = free_port(), free_port(), free_port()
-        stack = Stack(folder, f"127.0.0.1:{temporal_port}", f"http://127.0.0.1:{api_port}",
-                      f"sqlite:///{folder / 'baton.db'}")
+        stack = Stack(
+            folder, f"127.0.0.1:{temporal_port}", f"http://127.0.0.1:{api_port}", f"sqlite:///{folder / 'baton.db'}"
+        )
         try:
             server = stack.spawn("temporal", dev_server_command(folder, temporal_port, ui_port), dict(os.environ))
             wait_for_port(temporal_port, server)

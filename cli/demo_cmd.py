@@ -58,11 +58,14 @@ async def _post_to(url: str, key: str) -> None:
         try:
             await post_demo(http, key)
         except httpx.TransportError as err:
-            raise DemoError(f"cannot reach the API at {url} ({err.__class__.__name__}); is `baton run` running?") from None
+            raise DemoError(
+                f"cannot reach the API at {url} ({err.__class__.__name__}); is `baton run` running?"
+            ) from None
 
 
-async def post_demo(http: httpx.AsyncClient, key: str, now: datetime | None = None,
-                    out: Callable[[str], None] = print) -> list[dict]:
+async def post_demo(
+    http: httpx.AsyncClient, key: str, now: datetime | None = None, out: Callable[[str], None] = print
+) -> list[dict]:
     """Post every demo event through `http` (any base URL or transport) and print one line per outcome.
 
     Returns the API's outcomes in order. Raises DemoError on the first refused event: later events
@@ -73,7 +76,9 @@ async def post_demo(http: httpx.AsyncClient, key: str, now: datetime | None = No
     for label, event in demo_events(now or datetime.now(UTC)):
         answer = await http.post("/v1/events", json=event, headers=headers)
         if answer.status_code in (401, 403):
-            raise DemoError(f"the API refused the key ({answer.status_code}): it needs the crm role.\n{HOW_TO_SET_A_KEY}")
+            raise DemoError(
+                f"the API refused the key ({answer.status_code}): it needs the crm role.\n{HOW_TO_SET_A_KEY}"
+            )
         if answer.status_code == 503:
             raise DemoError("Temporal is unreachable from the API (503); wait for `baton run` to finish starting")
         if answer.status_code >= 300:
@@ -86,8 +91,10 @@ async def post_demo(http: httpx.AsyncClient, key: str, now: datetime | None = No
     ended = {o["workflow_id"] for o in outcomes if o["outcome"] == "ended"}
     opened = [o for o in outcomes if o["outcome"] == "started" and o["workflow_id"] not in ended]
     if opened:
-        out(f"\n{len(opened)} handoffs started; list them with GET /v1/handoffs or in the Temporal UI "
-            f"(search: BatonCrm = '{SOURCE}').")
+        out(
+            f"\n{len(opened)} handoffs started; list them with GET /v1/handoffs or in the Temporal UI "
+            f"(search: BatonCrm = '{SOURCE}')."
+        )
     else:
         out("\nNo new open handoff: the demo deals are already there.")
     return outcomes
@@ -108,8 +115,11 @@ def _full_document(goal: str, scope: str, stakeholders: list[dict], **extra) -> 
         "success_criteria": "Adoption above 70% of licensed seats by day 60, measured in the admin console.",
         "risks": "The previous rollout stalled when the champion changed teams; IT is short-staffed in Q2.",
         "scope": scope,
-        "sales_conversations": {"commitments": ["Named CSM within 48 hours of signature"],
-                                "objections": ["Data migration effort"], "concessions": ["Two extra training sessions"]},
+        "sales_conversations": {
+            "commitments": ["Named CSM within 48 hours of signature"],
+            "objections": ["Data migration effort"],
+            "concessions": ["Two extra training sessions"],
+        },
         "contract_terms": "12-month term, net 30, annual uplift capped at 5%.",
         "communication_preferences": "Weekly 30-minute call on Tuesdays; email for everything else.",
         **extra,
@@ -122,14 +132,30 @@ def demo_events(now: datetime) -> list[tuple[str, dict]]:
 
     def deal(deal_id: str, account: str, amount: float, closed_days_ago: float, **fields) -> dict:
         closed = now - timedelta(days=closed_days_ago)
-        return {"id": deal_id, "account": account, "amount": amount, "currency": fields.pop("currency", "USD"),
-                "created_at": (closed - timedelta(days=55)).isoformat(), "closed_at": closed.isoformat(),
-                "ae": fields.pop("ae", "maria.lopez@example.com"), "sales_manager": "dan.kim@example.com",
-                "vp_sales": "vp.sales@example.com", **fields}
+        return {
+            "id": deal_id,
+            "account": account,
+            "amount": amount,
+            "currency": fields.pop("currency", "USD"),
+            "created_at": (closed - timedelta(days=55)).isoformat(),
+            "closed_at": closed.isoformat(),
+            "ae": fields.pop("ae", "maria.lopez@example.com"),
+            "sales_manager": "dan.kim@example.com",
+            "vp_sales": "vp.sales@example.com",
+            **fields,
+        }
 
-    def event(deal_body: dict, stage: str = "closed_won", document: dict | None = None, at: datetime | None = None) -> dict:
-        body = {"type": "deal", "source": SOURCE, "event_id": f"demo-{deal_body['id']}-{stage}", "stage": stage,
-                "deal": deal_body, "occurred_at": (at or now).isoformat()}
+    def event(
+        deal_body: dict, stage: str = "closed_won", document: dict | None = None, at: datetime | None = None
+    ) -> dict:
+        body = {
+            "type": "deal",
+            "source": SOURCE,
+            "event_id": f"demo-{deal_body['id']}-{stage}",
+            "stage": stage,
+            "deal": deal_body,
+            "occurred_at": (at or now).isoformat(),
+        }
         if document is not None:
             body["document"] = document
         return body
@@ -141,38 +167,103 @@ def demo_events(now: datetime) -> list[tuple[str, dict]]:
     ]
     lost = deal("DEMO-1006", "Orbit Freight", 52_000, 0.2)
     return [
-        ("automated: Brightline Dental, $12k", event(
-            deal("DEMO-1001", "Brightline Dental", 12_000, 0.1, products=["Scheduling Starter"]),
-            document=_full_document("Cut no-shows from 12% to 6% with automated reminders by month 3.",
-                                    "Scheduling Starter for 4 clinics.", buying_group))),
-        ("structured: Northwind Logistics, EUR 84k with services", event(
-            deal("DEMO-1002", "Northwind Logistics", 84_000, 0.5, currency="EUR", professional_services=True,
-                 products=["Routing Pro", "Fleet Analytics"], implementation_owner="Tom Becker (IT Director)"),
-            document=_full_document("Cut late deliveries from 9% to under 4% by Q3.",
-                                    "Routing Pro for 40 dispatchers and Fleet Analytics.", buying_group))),
-        ("white glove: Helios Health Systems, $240k custom", event(
-            deal("DEMO-1003", "Helios Health Systems", 240_000, 2.5, custom_implementation=True,
-                 products=["Care Platform", "Custom EHR connector"], ae="sam.reed@example.com"),
-            document=_full_document("Consolidate 3 patient portals into one by January.",
-                                    "Care Platform for 12 hospitals plus a custom EHR connector.", buying_group))),
-        ("partner: Kestrel Retail via Summit Partners, $60k", event(
-            deal("DEMO-1004", "Kestrel Retail", 60_000, 1, channel_partner="Summit Partners"),
-            document=_full_document(
-                "Launch click-and-collect in 80 stores before the holiday season.", "Commerce Suite for 80 stores.",
-                buying_group, partner_context={
-                    "partner_contact": _contact("Ava Kim", "Delivery Lead", "other", "Runs the rollout for Summit."),
-                    "implementation_plan": "Summit configures and trains; we run the 30-day health check.",
-                    "support_tier": "partner first line", "engagement_model": "co-managed"}))),
-        ("expansion: Acme Corp adds 200 seats", event(
-            deal("DEMO-1005", "Acme Corp", 36_000, 0.3, deal_type="expansion", ae="sam.reed@example.com"),
-            document=_full_document("Roll the platform out to the EMEA support team.", "200 more seats for EMEA.",
-                                    buying_group))),
-        ("won, then lost: Orbit Freight", event(lost, document=_full_document(
-            "Replace spreadsheets for yard management.", "Yard module for 2 sites.", buying_group))),
-        ("lost after the win: Orbit Freight (legal rejected the DPA)",
-         event(lost, stage="closed_lost", at=now + timedelta(seconds=1))),
-        ("incomplete document: Quill Publishing, $40k", event(
-            deal("DEMO-1007", "Quill Publishing", 40_000, 0.2, ae="sam.reed@example.com"),
-            # What an AE in a hurry sends: one vague goal and a contact with no detail.
-            document={"goals": "Better workflows.", "stakeholders": [{"name": "Jo", "title": "", "notes": ""}]})),
+        (
+            "automated: Brightline Dental, $12k",
+            event(
+                deal("DEMO-1001", "Brightline Dental", 12_000, 0.1, products=["Scheduling Starter"]),
+                document=_full_document(
+                    "Cut no-shows from 12% to 6% with automated reminders by month 3.",
+                    "Scheduling Starter for 4 clinics.",
+                    buying_group,
+                ),
+            ),
+        ),
+        (
+            "structured: Northwind Logistics, EUR 84k with services",
+            event(
+                deal(
+                    "DEMO-1002",
+                    "Northwind Logistics",
+                    84_000,
+                    0.5,
+                    currency="EUR",
+                    professional_services=True,
+                    products=["Routing Pro", "Fleet Analytics"],
+                    implementation_owner="Tom Becker (IT Director)",
+                ),
+                document=_full_document(
+                    "Cut late deliveries from 9% to under 4% by Q3.",
+                    "Routing Pro for 40 dispatchers and Fleet Analytics.",
+                    buying_group,
+                ),
+            ),
+        ),
+        (
+            "white glove: Helios Health Systems, $240k custom",
+            event(
+                deal(
+                    "DEMO-1003",
+                    "Helios Health Systems",
+                    240_000,
+                    2.5,
+                    custom_implementation=True,
+                    products=["Care Platform", "Custom EHR connector"],
+                    ae="sam.reed@example.com",
+                ),
+                document=_full_document(
+                    "Consolidate 3 patient portals into one by January.",
+                    "Care Platform for 12 hospitals plus a custom EHR connector.",
+                    buying_group,
+                ),
+            ),
+        ),
+        (
+            "partner: Kestrel Retail via Summit Partners, $60k",
+            event(
+                deal("DEMO-1004", "Kestrel Retail", 60_000, 1, channel_partner="Summit Partners"),
+                document=_full_document(
+                    "Launch click-and-collect in 80 stores before the holiday season.",
+                    "Commerce Suite for 80 stores.",
+                    buying_group,
+                    partner_context={
+                        "partner_contact": _contact(
+                            "Ava Kim", "Delivery Lead", "other", "Runs the rollout for Summit."
+                        ),
+                        "implementation_plan": "Summit configures and trains; we run the 30-day health check.",
+                        "support_tier": "partner first line",
+                        "engagement_model": "co-managed",
+                    },
+                ),
+            ),
+        ),
+        (
+            "expansion: Acme Corp adds 200 seats",
+            event(
+                deal("DEMO-1005", "Acme Corp", 36_000, 0.3, deal_type="expansion", ae="sam.reed@example.com"),
+                document=_full_document(
+                    "Roll the platform out to the EMEA support team.", "200 more seats for EMEA.", buying_group
+                ),
+            ),
+        ),
+        (
+            "won, then lost: Orbit Freight",
+            event(
+                lost,
+                document=_full_document(
+                    "Replace spreadsheets for yard management.", "Yard module for 2 sites.", buying_group
+                ),
+            ),
+        ),
+        (
+            "lost after the win: Orbit Freight (legal rejected the DPA)",
+            event(lost, stage="closed_lost", at=now + timedelta(seconds=1)),
+        ),
+        (
+            "incomplete document: Quill Publishing, $40k",
+            event(
+                deal("DEMO-1007", "Quill Publishing", 40_000, 0.2, ae="sam.reed@example.com"),
+                # What an AE in a hurry sends: one vague goal and a contact with no detail.
+                document={"goals": "Better workflows.", "stakeholders": [{"name": "Jo", "title": "", "notes": ""}]},
+            ),
+        ),
     ]

@@ -58,7 +58,9 @@ def _print_json(model: BaseModel | list[BaseModel]) -> None:
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
-    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)).rstrip() for line in [header, *rows]]
+    lines = [
+        "  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)).rstrip() for line in [header, *rows]
+    ]
     return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
 
 
@@ -74,14 +76,35 @@ def run_scorecard(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(card)
         return 0
-    header = ["group", "won", "complete", "specific", "score", "ready/gaps/blocked", "intro p50/p90",
-              "kickoff p50/p90", "intake<24h", "CSM", "NPS", "rework"]
+    header = [
+        "group",
+        "won",
+        "complete",
+        "specific",
+        "score",
+        "ready/gaps/blocked",
+        "intro p50/p90",
+        "kickoff p50/p90",
+        "intake<24h",
+        "CSM",
+        "NPS",
+        "rework",
+    ]
     rows = [
-        [row.group, str(row.handoffs), show(row.completeness, "%"), show(row.specific_share, "%"), show(row.quality_score),
-         "/".join(str(row.tiers[t]) for t in ("ready", "gaps", "blocked")),
-         f"{show(row.time_to_intro_median, 'd')} / {show(row.time_to_intro_p90, 'd')}",
-         f"{show(row.time_to_kickoff_median, 'd')} / {show(row.time_to_kickoff_p90, 'd')}",
-         show(row.intake_within_24h, "%"), show(row.csm_rating), show(row.first_touch_nps), show(row.rework_rate, "%")]
+        [
+            row.group,
+            str(row.handoffs),
+            show(row.completeness, "%"),
+            show(row.specific_share, "%"),
+            show(row.quality_score),
+            "/".join(str(row.tiers[t]) for t in ("ready", "gaps", "blocked")),
+            f"{show(row.time_to_intro_median, 'd')} / {show(row.time_to_intro_p90, 'd')}",
+            f"{show(row.time_to_kickoff_median, 'd')} / {show(row.time_to_kickoff_p90, 'd')}",
+            show(row.intake_within_24h, "%"),
+            show(row.csm_rating),
+            show(row.first_touch_nps),
+            show(row.rework_rate, "%"),
+        ]
         for row in [*card.rows, card.overall]
     ]
     window = f"{card.start or 'the beginning'} to {card.end or 'now'}"
@@ -90,10 +113,15 @@ def run_scorecard(args: argparse.Namespace) -> int:
     print(f"{MISSED} misses its target: completeness 100%, intro < 5d, kickoff < 10d, CSM >= 4.0, NPS >= 8")
     if card.overall.sla_compliance:
         print("\nSLA compliance (met / settled)")
-        print(table(["sla", "met", "breached", "rate"], [
-            [name, str(c.met), str(c.breached), f"{c.rate:.1f}%" if c.rate is not None else "-"]
-            for name, c in card.overall.sla_compliance.items()
-        ]))
+        print(
+            table(
+                ["sla", "met", "breached", "rate"],
+                [
+                    [name, str(c.met), str(c.breached), f"{c.rate:.1f}%" if c.rate is not None else "-"]
+                    for name, c in card.overall.sla_compliance.items()
+                ],
+            )
+        )
     return 0
 
 
@@ -103,15 +131,35 @@ def run_churn(args: argparse.Namespace) -> int:
         _print_json(report)
         return 0
     print("Churned accounts and their handoff")
-    print(table(["account", "churned", "handoff", "ae", "csm", "score", "tier", "breaches", "reason"], [
-        [m.account, str(m.churned_on), m.workflow_id, m.ae or "-", m.csm or "-",
-         "-" if m.score is None else f"{m.score:.1f}", m.tier or "-", str(m.breaches), m.reason]
-        for m in report.matched
-    ]))
+    print(
+        table(
+            ["account", "churned", "handoff", "ae", "csm", "score", "tier", "breaches", "reason"],
+            [
+                [
+                    m.account,
+                    str(m.churned_on),
+                    m.workflow_id,
+                    m.ae or "-",
+                    m.csm or "-",
+                    "-" if m.score is None else f"{m.score:.1f}",
+                    m.tier or "-",
+                    str(m.breaches),
+                    m.reason,
+                ]
+                for m in report.matched
+            ],
+        )
+    )
     print("\nChurn rate by handoff tier")
-    print(table(["tier", "handoffs", "churned", "rate"], [
-        [t.tier, str(t.handoffs), str(t.churned), "-" if t.rate is None else f"{t.rate:.1f}%"] for t in report.by_tier
-    ]))
+    print(
+        table(
+            ["tier", "handoffs", "churned", "rate"],
+            [
+                [t.tier, str(t.handoffs), str(t.churned), "-" if t.rate is None else f"{t.rate:.1f}%"]
+                for t in report.by_tier
+            ],
+        )
+    )
     if report.unmatched:
         print("\nNo handoff found for: " + ", ".join(f"{u.account} ({u.churned_on})" for u in report.unmatched))
     return 0
@@ -125,10 +173,23 @@ def run_at_risk(args: argparse.Namespace) -> int:
     if not items:
         print("No open handoff at risk.")
         return 0
-    print(table(["handoff", "account", "ae", "csm", "phase", "tier", "score", "next due", "reasons"], [
-        [i.workflow_id, i.account, i.ae or "-", i.csm or "-", i.phase, i.tier or "-",
-         "-" if i.score is None else f"{i.score:.1f}",
-         "-" if i.next_due is None else i.next_due.strftime("%Y-%m-%d %H:%MZ"), "; ".join(i.reasons)]
-        for i in items
-    ]))
+    print(
+        table(
+            ["handoff", "account", "ae", "csm", "phase", "tier", "score", "next due", "reasons"],
+            [
+                [
+                    i.workflow_id,
+                    i.account,
+                    i.ae or "-",
+                    i.csm or "-",
+                    i.phase,
+                    i.tier or "-",
+                    "-" if i.score is None else f"{i.score:.1f}",
+                    "-" if i.next_due is None else i.next_due.strftime("%Y-%m-%d %H:%MZ"),
+                    "; ".join(i.reasons),
+                ]
+                for i in items
+            ],
+        )
+    )
     return 0

@@ -35,10 +35,19 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def dev_server_command(data: Path, port: int, ui_port: int, api_port: int | None = None) -> list[str]:
     command = [
-        dev_server_path(), "server", "start-dev",
-        "--db-filename", str(data / "temporal.db"),
-        "--port", str(port), "--ui-port", str(ui_port), "--ip", "127.0.0.1",
-        "--log-level", "warn",
+        dev_server_path(),
+        "server",
+        "start-dev",
+        "--db-filename",
+        str(data / "temporal.db"),
+        "--port",
+        str(port),
+        "--ui-port",
+        str(ui_port),
+        "--ip",
+        "127.0.0.1",
+        "--log-level",
+        "warn",
     ]
     if api_port:
         command += ["--ui-codec-endpoint", f"http://127.0.0.1:{api_port}/codec"]
@@ -63,7 +72,9 @@ def run(args: argparse.Namespace) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _interrupt)
     try:
-        children.append(subprocess.Popen(dev_server_command(data, args.temporal_port, args.ui_port, args.api_port), env=env))
+        children.append(
+            subprocess.Popen(dev_server_command(data, args.temporal_port, args.ui_port, args.api_port), env=env)
+        )
         _wait_for_port(args.temporal_port, children[0])
         subprocess.run([*baton, "db", "upgrade"], env=env, check=True)
         subprocess.run([*baton, "temporal", "setup"], env=env, check=True)
@@ -75,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
             f"  API        http://127.0.0.1:{args.api_port}  (OpenAPI at /docs)\n"
             f"  Temporal   http://127.0.0.1:{args.ui_port}  (Web UI)\n"
             f"  data       {data}\n"
-            f"The API key (all roles) is in {data / 'api.key'}: try `baton demo --crm-key \"$(cat {data / 'api.key'})\"`.\n"
+            f'The API key (all roles) is in {data / "api.key"}: try `baton demo --crm-key "$(cat {data / "api.key"})"`.\n'
             f"Payloads are encrypted; sign in at http://127.0.0.1:{args.api_port}/auth/login with that key so the UI\n"
             f"decodes them (UI: Settings, codec server, 'include cross-origin credentials').\n"
             f"Ctrl-C stops everything.\n",

@@ -6,7 +6,6 @@ import argparse
 import asyncio
 
 
-
 def add_parser(commands: argparse._SubParsersAction) -> None:
     worker = commands.add_parser("worker", help="run a worker for every Baton workflow and activity")
     worker.add_argument("--task-queue", help="default $BATON_TASK_QUEUE or 'baton'")

@@ -109,8 +109,8 @@ def scenario_policy(scenario: Scenario, base: Policy) -> Policy:
 
 async def start_server() -> WorkflowEnvironment:
     """A time-skipping server with Baton's search attributes, its core logs kept off standard output."""
-    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=test_server_path(),
-        data_converter=data_converter(), runtime=_quiet_runtime()
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=test_server_path(), data_converter=data_converter(), runtime=_quiet_runtime()
     )
     await register_search_attributes(env.client)
     return env
@@ -130,33 +130,48 @@ async def simulate_on(env: WorkflowEnvironment, scenario: Scenario, policy: Poli
     shift = time_shift(scenario.close, await env.get_current_time())
     # Offsets such as +3bd resolve on the scenario's own calendar, before the shift.
     timed = sorted(
-        ((When(text=msg.at).resolve(scenario.close, policy.calendar.add) + shift, index, msg)
-         for index, msg in enumerate(scenario.messages)),
+        (
+            (When(text=msg.at).resolve(scenario.close, policy.calendar.add) + shift, index, msg)
+            for index, msg in enumerate(scenario.messages)
+        ),
         key=lambda item: (item[0], item[1]),
     )
     with tempfile.TemporaryDirectory() as folder:
         return await _run(env, scenario, timed, _shifted_policy(policy, shift), shift, folder)
 
 
-async def _run(env: WorkflowEnvironment, scenario: Scenario, timed: list, policy: Policy, shift: timedelta, folder: str):
+async def _run(
+    env: WorkflowEnvironment, scenario: Scenario, timed: list, policy: Policy, shift: timedelta, folder: str
+):
     url = f"sqlite:///{folder}/simulate.db"
     upgrade(url)
     store = StoreActivities(make_engine(url))
     usage = _FixedUsage(scenario.active_users)
     acts = activities_of(CrmActivities({}), NotifyActivities([LogSink()]), store, UsageActivities(usage))
-    deal = scenario.deal.model_copy(update={
-        "created_at": scenario.deal.created_at and scenario.deal.created_at + shift,
-        "closed_at": scenario.close + shift,
-    })
+    deal = scenario.deal.model_copy(
+        update={
+            "created_at": scenario.deal.created_at and scenario.deal.created_at + shift,
+            "closed_at": scenario.close + shift,
+        }
+    )
     workflow_id = handoff_workflow_id(deal.crm, deal.deal_id)
     task_queue = f"simulate-{uuid.uuid4()}"
     refusals: list[dict[str, Any]] = []
     with ThreadPoolExecutor(max_workers=4) as pool:
-        async with Worker(env.client, task_queue=task_queue, workflows=WORKFLOWS, workflow_runner=WORKFLOW_RUNNER, activities=acts, activity_executor=pool):
+        async with Worker(
+            env.client,
+            task_queue=task_queue,
+            workflows=WORKFLOWS,
+            workflow_runner=WORKFLOW_RUNNER,
+            activities=acts,
+            activity_executor=pool,
+        ):
             await _sleep_until(env, deal.closed_at)
             handle = await env.client.start_workflow(
-                DealHandoffWorkflow.run, HandoffInput(deal=deal, policy=policy, document=scenario.document, won=scenario.won),
-                id=workflow_id, task_queue=task_queue,
+                DealHandoffWorkflow.run,
+                HandoffInput(deal=deal, policy=policy, document=scenario.document, won=scenario.won),
+                id=workflow_id,
+                task_queue=task_queue,
             )
             final: HandoffState | None = None
             for at, _, message in timed:
@@ -164,7 +179,9 @@ async def _run(env: WorkflowEnvironment, scenario: Scenario, timed: list, policy
                     await _sleep_until(env, await _delivery_instant(handle, at, policy))
                 refusal = await _send(env.client, workflow_id, message, handle)
                 if refusal:
-                    refusals.append({"at": at, "kind": "message_refused", "message": message.type.value, "reason": refusal})
+                    refusals.append(
+                        {"at": at, "kind": "message_refused", "message": message.type.value, "reason": refusal}
+                    )
                 if final is None and message.type is MessageType.STAGE and message.body.get("kind") == "lost":
                     final = await _closed_state(handle)
             if final is None:
@@ -188,8 +205,11 @@ async def _send(client: Client, workflow_id: str, message, handle) -> str | None
         return None
     update, model, target = _UPDATES[message.type]
     body = model.model_validate(message.body)
-    target_id = {"handoff": workflow_id, "onboarding": onboarding_workflow_id(workflow_id),
-                 "post_check": post_check_workflow_id(workflow_id)}[target]
+    target_id = {
+        "handoff": workflow_id,
+        "onboarding": onboarding_workflow_id(workflow_id),
+        "post_check": post_check_workflow_id(workflow_id),
+    }[target]
     target_handle = client.get_workflow_handle(target_id)
     # Ask first: the time-skipping server keeps its clock locked after an update to a closed run.
     try:
@@ -240,18 +260,24 @@ def _quiet_runtime() -> Runtime:
     """The SDK core logs to standard output by default; stdout here is the timeline, so its warnings
     go through Python logging to standard error."""
     forward = LogForwardingConfig(logger=logging.getLogger("temporalio.core"))
-    return Runtime(telemetry=TelemetryConfig(logging=LoggingConfig(filter=TelemetryFilter("ERROR", "ERROR"), forwarding=forward)))
+    return Runtime(
+        telemetry=TelemetryConfig(logging=LoggingConfig(filter=TelemetryFilter("ERROR", "ERROR"), forwarding=forward))
+    )
 
 
 def _shifted_policy(policy: Policy, shift: timedelta) -> Policy:
-    calendar = policy.calendar.model_copy(update={"holidays": [shift_date(day, shift) for day in policy.calendar.holidays]})
+    calendar = policy.calendar.model_copy(
+        update={"holidays": [shift_date(day, shift) for day in policy.calendar.holidays]}
+    )
     return policy.model_copy(update={"calendar": calendar})
 
 
 def _deep_merge(base: dict, changes: dict) -> dict:
     merged = dict(base)
     for key, value in changes.items():
-        merged[key] = _deep_merge(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+        merged[key] = (
+            _deep_merge(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+        )
     return merged
 
 

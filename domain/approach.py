@@ -47,7 +47,10 @@ def select_approach(deal: Deal, policy: Policy) -> ApproachDecision:
     elif deal.custom_implementation:
         approach, reason = Approach.WHITE_GLOVE, "custom implementation"
     elif acv >= bands.white_glove_from:
-        approach, reason = Approach.WHITE_GLOVE, f"ACV {acv:,.0f} {bands.base_currency} >= {bands.white_glove_from:,.0f}"
+        approach, reason = (
+            Approach.WHITE_GLOVE,
+            f"ACV {acv:,.0f} {bands.base_currency} >= {bands.white_glove_from:,.0f}",
+        )
     elif acv >= bands.structured_from:
         approach, reason = Approach.STRUCTURED, f"ACV {acv:,.0f} {bands.base_currency} >= {bands.structured_from:,.0f}"
     else:

@@ -56,7 +56,9 @@ def extend(deadline: Deadline, new_due: datetime, reason: str, by: str, at: date
             step.at = step.at + shift
 
 
-def next_instant(deadlines: dict[SlaName, Deadline], skip: frozenset[SlaName] = frozenset()) -> tuple[datetime, SlaName] | None:
+def next_instant(
+    deadlines: dict[SlaName, Deadline], skip: frozenset[SlaName] = frozenset()
+) -> tuple[datetime, SlaName] | None:
     """The earliest instant at which something is due to fire, and the SLA it guards."""
     candidates: list[tuple[datetime, SlaName]] = []
     for deadline in deadlines.values():
@@ -64,7 +66,9 @@ def next_instant(deadlines: dict[SlaName, Deadline], skip: frozenset[SlaName] = 
             continue
         if deadline.open:
             candidates.append((deadline.due, deadline.sla))
-        candidates.extend((step.at, deadline.sla) for step in deadline.escalations if not step.fired and deadline.watching)
+        candidates.extend(
+            (step.at, deadline.sla) for step in deadline.escalations if not step.fired and deadline.watching
+        )
     return min(candidates, key=lambda item: item[0]) if candidates else None
 
 

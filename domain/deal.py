@@ -26,7 +26,9 @@ class Deal(BaseModel):
     account: str = ""
     amount: float = Field(default=0.0, ge=0)
     currency: str = "USD"
-    acv: float | None = Field(default=None, ge=0, description="Annualised contract value; derived from amount and term when absent.")
+    acv: float | None = Field(
+        default=None, ge=0, description="Annualised contract value; derived from amount and term when absent."
+    )
     contract_months: int = Field(default=12, ge=1, le=120)
     stage: str = ""
     created_at: datetime | None = None

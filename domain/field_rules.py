@@ -47,14 +47,20 @@ _VAGUE = re.compile(
 )
 _WORD = re.compile(r"[A-Za-z0-9$€£%]+(?:['’./-][A-Za-z0-9%]+)*")
 
-_NUM = (r"(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
-        r"|eighteen|twenty-four|thirty-six)")
+_NUM = (
+    r"(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+    r"|eighteen|twenty-four|thirty-six)"
+)
 _UNIT = r"(?:days?|weeks?|months?|mos?|quarters?|years?|yrs?)"
-_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-          r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
-_DATE = (rf"(?:\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}"
-         rf"|{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s*(?:19|20)\d{{2}})?\b"
-         rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\b(?:\s+(?:19|20)\d{{2}})?|{_MONTH}\s+(?:19|20)\d{{2}})")
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+_DATE = (
+    rf"(?:\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}"
+    rf"|{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s*(?:19|20)\d{{2}})?\b"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\b(?:\s+(?:19|20)\d{{2}})?|{_MONTH}\s+(?:19|20)\d{{2}})"
+)
 # Dates come first in each alternation so their digits are consumed as time, not as targets.
 _TIMEFRAME = re.compile(
     rf"{_DATE}"
@@ -221,8 +227,7 @@ def _has_product_token(text: str) -> bool:
         return True
     # A capitalised word mid-sentence is most likely a product or integration name ("Salesforce", "SSO").
     return any(
-        any(word[0].isupper() for word in _WORD.findall(sentence)[1:])
-        for sentence in re.split(r"[.!?;:\n]+", text)
+        any(word[0].isupper() for word in _WORD.findall(sentence)[1:]) for sentence in re.split(r"[.!?;:\n]+", text)
     )
 
 

@@ -65,7 +65,9 @@ class HandoffMachine(PeopleMessages):
         self.now = now
         s = self.state
         s.deal = deal
-        s.owners = Owners(ae=deal.ae, sales_manager=deal.sales_manager, vp_sales=deal.vp_sales, partner=deal.channel_partner or "")
+        s.owners = Owners(
+            ae=deal.ae, sales_manager=deal.sales_manager, vp_sales=deal.vp_sales, partner=deal.channel_partner or ""
+        )
         decision = select_approach(deal, self.policy)
         s.approach = decision
         self._record(Kind.STARTED, crm=deal.crm, deal_id=deal.deal_id, account=deal.account, pre_close=not won)
@@ -81,7 +83,9 @@ class HandoffMachine(PeopleMessages):
             self._request_csm()
         self._refresh_phase()
 
-    def stage_changed(self, kind: str, stage: str, deal: Deal | None, document: HandoffDocument | None, now: datetime) -> None:
+    def stage_changed(
+        self, kind: str, stage: str, deal: Deal | None, document: HandoffDocument | None, now: datetime
+    ) -> None:
         """A CRM stage change (a signal: never refused; what does not apply is recorded and ignored)."""
         self.now = now
         if self.state.ended:
@@ -147,7 +151,9 @@ class HandoffMachine(PeopleMessages):
         self.now = now
         child = self.state.children.get(signal.kind)
         if child is None or child.finished_at is not None:
-            self._record(Kind.MESSAGE_IGNORED, message="child_finished", child=signal.kind, reason="unknown or repeated")
+            self._record(
+                Kind.MESSAGE_IGNORED, message="child_finished", child=signal.kind, reason="unknown or repeated"
+            )
             return
         child.finished_at, child.passed, child.summary = now, signal.passed, signal.summary
         self._record(Kind.CHILD_FINISHED, child=signal.kind, passed=signal.passed)
@@ -175,11 +181,19 @@ class HandoffMachine(PeopleMessages):
                 self._plan(sla, anchor=close)
         if s.deal.sponsor_is_not_implementation_owner:
             self._plan(SlaName.IMPL_OWNER_CONTACT, anchor=close)
-        self._notify("document_assigned", [s.owners.ae or "ae"], "Complete the handoff document",
-                     f"{s.deal.account} is won: complete its handoff document (score {self._score_text()}).")
+        self._notify(
+            "document_assigned",
+            [s.owners.ae or "ae"],
+            "Complete the handoff document",
+            f"{s.deal.account} is won: complete its handoff document (score {self._score_text()}).",
+        )
         if s.approach and s.approach.extra_recipients:
-            self._notify("handoff_started", list(s.approach.extra_recipients), "New handoff with professional services",
-                         f"{s.deal.account} has professional services attached: an implementation plan is required.")
+            self._notify(
+                "handoff_started",
+                list(s.approach.extra_recipients),
+                "New handoff with professional services",
+                f"{s.deal.account} has professional services attached: an implementation plan is required.",
+            )
         if not s.owners.csm:
             self._request_csm()
         if submitted:
@@ -192,8 +206,12 @@ class HandoffMachine(PeopleMessages):
                 self._record(Kind.DEADLINE_CANCELLED, sla=deadline.sla.value)
         s.outcome = Outcome.LOST
         self.effects.append(EndChildren(reason="deal lost"))
-        self._notify("deal_lost", [s.owners.csm or "csm", s.owners.ae or "ae"], "Deal lost",
-                     f"{s.deal.account} moved to {stage}: the handoff is closed.")
+        self._notify(
+            "deal_lost",
+            [s.owners.csm or "csm", s.owners.ae or "ae"],
+            "Deal lost",
+            f"{s.deal.account} moved to {stage}: the handoff is closed.",
+        )
         self._close()
 
     def _gate(self, submitting: bool) -> None:
@@ -206,22 +224,35 @@ class HandoffMachine(PeopleMessages):
                 s.facts.submitted_at = None
                 self._record(Kind.MESSAGE, message="returned_to_sales", score=s.quality.score)
                 self._escalate(SlaName.AE_FOLLOW_UP, Role.SALES_MANAGER, note="handoff document blocked")
-                self.effects.append(CreateCrmTask(
-                    key=self._key("task"), owner=s.owners.ae, subject="Handoff document returned: complete it",
-                    body=", ".join(name.value for name in s.quality.missing),
-                ))
+                self.effects.append(
+                    CreateCrmTask(
+                        key=self._key("task"),
+                        owner=s.owners.ae,
+                        subject="Handoff document returned: complete it",
+                        body=", ".join(name.value for name in s.quality.missing),
+                    )
+                )
             return
         first = s.facts.submitted_at is None
         s.returned_to_sales = False
         if first:
             s.facts.submitted_at = self.now
-            self._notify("document_submitted", [s.owners.csm or "csm"], "Handoff document ready for intake review",
-                         f"{s.deal.account}: {tier.value} ({s.quality.score}).")
+            self._notify(
+                "document_submitted",
+                [s.owners.csm or "csm"],
+                "Handoff document ready for intake review",
+                f"{s.deal.account}: {tier.value} ({s.quality.score}).",
+            )
         if tier is Tier.GAPS and SlaName.AE_FOLLOW_UP not in s.deadlines:
             self._plan(SlaName.AE_FOLLOW_UP, anchor=self.now)
             missing = [name.value for name in s.quality.missing]
-            self._notify("gaps_flagged", [s.owners.csm or "csm", s.owners.ae or "ae"], "Handoff has gaps",
-                         f"Missing or generic: {', '.join(missing)}.", {"missing": missing})
+            self._notify(
+                "gaps_flagged",
+                [s.owners.csm or "csm", s.owners.ae or "ae"],
+                "Handoff has gaps",
+                f"Missing or generic: {', '.join(missing)}.",
+                {"missing": missing},
+            )
         if tier is Tier.READY:
             self._meet(SlaName.AE_FOLLOW_UP)
 
@@ -229,8 +260,12 @@ class HandoffMachine(PeopleMessages):
         previous = self.state.owners.csm
         self.state.owners.csm, self.state.owners.cs_team = csm, team
         self._record(Kind.CSM_ASSIGNED, csm=csm, team=team, by=by, previous=previous or None)
-        self._notify("csm_assigned", [csm], "You own a new handoff",
-                     f"{self.state.deal.account} ({self._approach().value}) is yours: review its handoff document.")
+        self._notify(
+            "csm_assigned",
+            [csm],
+            "You own a new handoff",
+            f"{self.state.deal.account} ({self._approach().value}) is yours: review its handoff document.",
+        )
 
     def _request_csm(self) -> None:
         team = self.policy.team_for(self._approach())
@@ -288,7 +323,9 @@ class HandoffMachine(PeopleMessages):
         s = self.state
         if s.ended or s.facts.won_at is None:
             return
-        children_done = all(kind in s.children and s.children[kind].finished_at for kind in ("onboarding", "post_check"))
+        children_done = all(
+            kind in s.children and s.children[kind].finished_at for kind in ("onboarding", "post_check")
+        )
         if children_done and not any(d.watching for d in s.deadlines.values()):
             s.outcome = Outcome.HANDED_OFF
             self._close()

@@ -22,11 +22,13 @@ class MachineBase:
     effects: list[Effect]
     now: datetime
 
-
     def _rescore(self) -> None:
         s = self.state
         report = score_document(
-            s.document, self.policy, sales_cycle=s.deal.sales_cycle, approach=self._approach(),
+            s.document,
+            self.policy,
+            sales_cycle=s.deal.sales_cycle,
+            approach=self._approach(),
             overrides=s.intake.overrides if s.intake else None,
         )
         if s.quality is None or (report.score, report.tier) != (s.quality.score, s.quality.tier):
@@ -48,8 +50,13 @@ class MachineBase:
         person = self._person(role)
         self.state.escalations.append(Escalated(sla=sla, to=role, at=at or self.now, person=person))
         self._record(Kind.ESCALATED, at=at, sla=sla.value, to=role.value, note=note or None)
-        self._notify("escalated", [person or role.value], f"Escalation: {sla.value}",
-                     f"{self.state.deal.account}: {sla.value} needs you ({note or 'SLA missed'}).", {"sla": sla.value, "to": role.value})
+        self._notify(
+            "escalated",
+            [person or role.value],
+            f"Escalation: {sla.value}",
+            f"{self.state.deal.account}: {sla.value} needs you ({note or 'SLA missed'}).",
+            {"sla": sla.value, "to": role.value},
+        )
 
     def _person(self, role: Role) -> str:
         owners = self.state.owners
@@ -64,13 +71,23 @@ class MachineBase:
 
     def _notify(self, event: str, to: list[str], subject: str, text: str, details: dict | None = None) -> None:
         entry = self._record(Kind.NOTIFIED, event=event, to=to)
-        self.effects.append(Notify(key=f"{self.state.workflow_id}:{entry.seq}", event=event, to=to,
-                                   subject=subject, text=text, details=details or {}))
+        self.effects.append(
+            Notify(
+                key=f"{self.state.workflow_id}:{entry.seq}",
+                event=event,
+                to=to,
+                subject=subject,
+                text=text,
+                details=details or {},
+            )
+        )
 
     def _record(self, kind: Kind, at: datetime | None = None, **details: Any) -> TimelineEntry:
         timeline = self.state.timeline
         seq = timeline[-1].seq + 1 if timeline else 1
-        entry = TimelineEntry(seq=seq, at=at or self.now, kind=kind, details={k: v for k, v in details.items() if v is not None})
+        entry = TimelineEntry(
+            seq=seq, at=at or self.now, kind=kind, details={k: v for k, v in details.items() if v is not None}
+        )
         timeline.append(entry)
         return entry
 

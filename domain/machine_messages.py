@@ -31,7 +31,9 @@ class PeopleMessages(MachineBase):
     def check_document(self, msg: DocumentUpdate) -> None:
         self._open()
         if msg.submit and self.state.facts.won_at is None:
-            raise Refused(ErrorType.INVALID_TRANSITION, "the deal is not won yet: the document can be edited but not submitted")
+            raise Refused(
+                ErrorType.INVALID_TRANSITION, "the deal is not won yet: the document can be edited but not submitted"
+            )
 
     def apply_document(self, msg: DocumentUpdate, now: datetime) -> None:
         self.now = now
@@ -80,18 +82,32 @@ class PeopleMessages(MachineBase):
         self.now = now
         overrides = {**(self.state.intake.overrides if self.state.intake else {}), **msg.overrides}
         self.state.intake = IntakeReview(
-            reviewer=msg.by or self.state.owners.csm, rating=msg.rating, overrides=overrides,
-            comments=msg.comments, accepted=msg.accept, at=now,
+            reviewer=msg.by or self.state.owners.csm,
+            rating=msg.rating,
+            overrides=overrides,
+            comments=msg.comments,
+            accepted=msg.accept,
+            at=now,
         )
-        self._record(Kind.MESSAGE, message="intake_review", by=msg.by, rating=msg.rating, accepted=msg.accept,
-                     overrides={k.value: v for k, v in msg.overrides.items()})
+        self._record(
+            Kind.MESSAGE,
+            message="intake_review",
+            by=msg.by,
+            rating=msg.rating,
+            accepted=msg.accept,
+            overrides={k.value: v for k, v in msg.overrides.items()},
+        )
         self._rescore()
         if msg.accept:
             self.state.facts.briefed_at = now
             self._meet(SlaName.CSM_BRIEFED)
             if self._profile().intro is IntroStyle.WELCOME_SEQUENCE:
-                self._notify("welcome_sequence", ["customer"], "Welcome sequence started",
-                             f"Templated welcome sequence sent to {self.state.deal.account}.")
+                self._notify(
+                    "welcome_sequence",
+                    ["customer"],
+                    "Welcome sequence started",
+                    f"Templated welcome sequence sent to {self.state.deal.account}.",
+                )
         else:
             self._gate(submitting=False)
         self._after_change()
@@ -134,8 +150,13 @@ class PeopleMessages(MachineBase):
     def apply_first_touch(self, msg: FirstTouch, now: datetime) -> None:
         self.now = now
         self.state.facts.first_touch_at = self.state.facts.first_touch_at or now
-        self._record(Kind.MESSAGE, message="first_touch", by=msg.by, channel=msg.channel,
-                     with_implementation_owner=msg.with_implementation_owner)
+        self._record(
+            Kind.MESSAGE,
+            message="first_touch",
+            by=msg.by,
+            channel=msg.channel,
+            with_implementation_owner=msg.with_implementation_owner,
+        )
         self._meet(SlaName.CS_FIRST_TOUCH)
         if msg.with_implementation_owner:
             self.state.facts.implementation_owner_contacted_at = now
@@ -166,7 +187,9 @@ class PeopleMessages(MachineBase):
         self._open()
         facts = self.state.facts
         if facts.ae_departed_at and not msg.recovery_owner:
-            raise Refused(ErrorType.INVALID_TRANSITION, "the AE's departure is already recorded; name the recovery owner")
+            raise Refused(
+                ErrorType.INVALID_TRANSITION, "the AE's departure is already recorded; name the recovery owner"
+            )
         if self.state.owners.recovery_owner and msg.recovery_owner:
             raise Refused(ErrorType.INVALID_TRANSITION, f"{self.state.owners.recovery_owner} already owns the recovery")
 
@@ -177,16 +200,22 @@ class PeopleMessages(MachineBase):
             s.facts.ae_departed_at = now
             self._record(Kind.MESSAGE, message="ae_departed", by=msg.by, ae=s.owners.ae)
             self._plan(SlaName.RECOVERY_OWNER, anchor=now)
-            self._notify("ae_departed", [s.owners.sales_manager or Role.SALES_MANAGER.value],
-                         "AE left: assign a recovery owner",
-                         f"The AE on {s.deal.account} has left; name a recovery owner within the SLA.")
+            self._notify(
+                "ae_departed",
+                [s.owners.sales_manager or Role.SALES_MANAGER.value],
+                "AE left: assign a recovery owner",
+                f"The AE on {s.deal.account} has left; name a recovery owner within the SLA.",
+            )
         if msg.recovery_owner:
             s.owners.recovery_owner = msg.recovery_owner
             self._record(Kind.MESSAGE, message="recovery_owner_assigned", by=msg.by, owner=msg.recovery_owner)
             self._meet(SlaName.RECOVERY_OWNER)
-            self._notify("recovery_owner_assigned", [msg.recovery_owner, s.owners.csm or "csm", "customer"],
-                         "Your handoff has a new owner",
-                         f"{msg.recovery_owner} completes the handoff for {s.deal.account}; the customer is told.")
+            self._notify(
+                "recovery_owner_assigned",
+                [msg.recovery_owner, s.owners.csm or "csm", "customer"],
+                "Your handoff has a new owner",
+                f"{msg.recovery_owner} completes the handoff for {s.deal.account}; the customer is told.",
+            )
         self._after_change()
 
     def check_extension(self, msg: DeadlineExtension) -> None:
@@ -208,6 +237,12 @@ class PeopleMessages(MachineBase):
         new_due = msg.new_due or self.policy.calendar.add(deadline.due, msg.extend_by)
         previous = deadline.due
         deadlines.extend(deadline, new_due, msg.reason, msg.by, now)
-        self._record(Kind.DEADLINE_EXTENDED, sla=msg.sla.value, previous_due=previous.isoformat(),
-                     due=new_due.isoformat(), reason=msg.reason, by=msg.by)
+        self._record(
+            Kind.DEADLINE_EXTENDED,
+            sla=msg.sla.value,
+            previous_due=previous.isoformat(),
+            due=new_due.isoformat(),
+            reason=msg.reason,
+            by=msg.by,
+        )
         self._after_change()

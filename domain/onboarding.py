@@ -42,7 +42,9 @@ def milestones_complete(policy: OnboardingPolicy, reached: dict[Milestone, datet
     return all(milestone in reached for milestone in policy.required_milestones)
 
 
-def summarise(policy: OnboardingPolicy, notes: list[MilestoneReached], reached: dict[Milestone, datetime], trigger: str) -> OnboardingSummary:
+def summarise(
+    policy: OnboardingPolicy, notes: list[MilestoneReached], reached: dict[Milestone, datetime], trigger: str
+) -> OnboardingSummary:
     required = policy.required_milestones or list(Milestone)
     done = [m for m in required if m in reached]
     sentiments = [note.sentiment for note in notes if note.sentiment]
@@ -80,7 +82,9 @@ class PostCheckResult(BaseModel):
     answers: PostCheckAnswers | None
 
 
-def evaluate(check: PostCheckInput, usage: UsageReport, answers: PostCheckAnswers | None, now: datetime) -> PostCheckResult:
+def evaluate(
+    check: PostCheckInput, usage: UsageReport, answers: PostCheckAnswers | None, now: datetime
+) -> PostCheckResult:
     """Day 30: milestones on schedule, product in use, no concerns, and the CSM has the context."""
     failures = []
     for milestone, due in sorted(check.schedule.items(), key=lambda item: item[1]):

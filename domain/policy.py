@@ -86,7 +86,9 @@ class AcvBands(_Section):
     base_currency: str = "USD"
     structured_from: float = Field(default=25_000, gt=0)
     white_glove_from: float = Field(default=100_000, gt=0)
-    exchange_rates: dict[str, float] = Field(default_factory=lambda: {"EUR": 1.08, "GBP": 1.27, "CAD": 0.73, "AUD": 0.66})
+    exchange_rates: dict[str, float] = Field(
+        default_factory=lambda: {"EUR": 1.08, "GBP": 1.27, "CAD": 0.73, "AUD": 0.66}
+    )
 
     @field_validator("exchange_rates")
     @classmethod

@@ -168,6 +168,10 @@ class HandoffState(BaseModel):
         approach = self.approach.approach.value if self.approach else "?"
         quality = f"{self.quality.tier.value} {self.quality.score}" if self.quality else "unscored"
         pending = sorted((d for d in self.deadlines.values() if d.open), key=lambda d: d.due)
-        nxt = f"next: {pending[0].sla.value} due {pending[0].due.isoformat(timespec='minutes')}" if pending else "no open deadline"
+        nxt = (
+            f"next: {pending[0].sla.value} due {pending[0].due.isoformat(timespec='minutes')}"
+            if pending
+            else "no open deadline"
+        )
         breached = " · SLA breached" if self.sla_breached else ""
         return f"{self.phase.value} · {approach} · {quality} · CSM {self.owners.csm or 'unassigned'} · {nxt}{breached}"

@@ -26,9 +26,12 @@ def _open_load(session: Session, csm_id: str) -> int:
         HandoffRow.workflow_id == CsmAssignmentRow.workflow_id,
         or_(HandoffRow.ended_at.is_not(None), HandoffRow.outcome == Outcome.LOST.value),
     )
-    return session.scalar(
-        select(func.count()).select_from(CsmAssignmentRow).where(and_(CsmAssignmentRow.csm_id == csm_id, ~finished))
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count()).select_from(CsmAssignmentRow).where(and_(CsmAssignmentRow.csm_id == csm_id, ~finished))
+        )
+        or 0
+    )
 
 
 def _lock_team(session: Session, team: str) -> int:
@@ -37,7 +40,9 @@ def _lock_team(session: Session, team: str) -> int:
     # SQLite has one writer: holding its lock from BEGIN serialises concurrent picks.
     begin_write(session)
     session.execute(
-        insert_ignoring_conflicts(session, RoundRobinRow).values(team=team, position=0).on_conflict_do_nothing(index_elements=["team"])
+        insert_ignoring_conflicts(session, RoundRobinRow)
+        .values(team=team, position=0)
+        .on_conflict_do_nothing(index_elements=["team"])
     )
     query = select(RoundRobinRow.position).where(RoundRobinRow.team == team)
     if bind.dialect.name == "postgresql":
@@ -67,7 +72,9 @@ def choose_csm(session: Session, workflow_id: str, team: CsTeam, day: date) -> C
         if load >= csm.capacity:
             skipped.append(f"{csm.id} at capacity ({load}/{csm.capacity})")
             continue
-        session.add(CsmAssignmentRow(workflow_id=workflow_id, csm_id=csm.id, team=team.name, assigned_at=datetime.now(UTC)))
+        session.add(
+            CsmAssignmentRow(workflow_id=workflow_id, csm_id=csm.id, team=team.name, assigned_at=datetime.now(UTC))
+        )
         session.execute(
             update(RoundRobinRow).where(RoundRobinRow.team == team.name).values(position=(index + 1) % count)
         )

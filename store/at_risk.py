@@ -47,7 +47,9 @@ def at_risk(session: Session, now: datetime, soon: timedelta = timedelta(hours=2
 
     ranked: list[tuple[tuple, AtRisk]] = []
     for row in rows:
-        breached = sorted((s for s in slas[row.workflow_id] if s.status == "breached"), key=lambda s: s.breached_at or s.due)
+        breached = sorted(
+            (s for s in slas[row.workflow_id] if s.status == "breached"), key=lambda s: s.breached_at or s.due
+        )
         pending = sorted((s for s in slas[row.workflow_id] if s.status in OPEN_SLA), key=lambda s: s.due)
         due_soon = [s for s in pending if s.due <= horizon]
         reasons = [f"{s.sla} breached {_iso(s.breached_at or s.due)}" for s in breached]
@@ -61,8 +63,15 @@ def at_risk(session: Session, now: datetime, soon: timedelta = timedelta(hours=2
         else:
             key = (2, FAR)
         item = AtRisk(
-            workflow_id=row.workflow_id, account=row.account, ae=row.ae, csm=row.csm, phase=row.phase,
-            tier=row.tier, score=row.score, reasons=reasons, next_due=pending[0].due if pending else None,
+            workflow_id=row.workflow_id,
+            account=row.account,
+            ae=row.ae,
+            csm=row.csm,
+            phase=row.phase,
+            tier=row.tier,
+            score=row.score,
+            reasons=reasons,
+            next_due=pending[0].due if pending else None,
         )
         ranked.append(((*key, TIER_RANK.get(row.tier or "", 2), row.workflow_id), item))
     return [item for _, item in sorted(ranked, key=lambda pair: pair[0])][:limit]
@@ -70,4 +79,3 @@ def at_risk(session: Session, now: datetime, soon: timedelta = timedelta(hours=2
 
 def _iso(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
-

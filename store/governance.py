@@ -149,10 +149,19 @@ def churn_report(session: Session) -> ChurnReport:
             unmatched.append(account)
             continue
         row = max(before, key=lambda r: (close_of(r), r.updated_at))
-        matched.append(ChurnedHandoff(
-            **account.model_dump(), workflow_id=row.workflow_id, ae=row.ae, csm=row.csm, closed_at=close_of(row),
-            score=row.score, tier=row.tier, completeness=row.completeness, breaches=breaches.get(row.workflow_id, 0),
-        ))
+        matched.append(
+            ChurnedHandoff(
+                **account.model_dump(),
+                workflow_id=row.workflow_id,
+                ae=row.ae,
+                csm=row.csm,
+                closed_at=close_of(row),
+                score=row.score,
+                tier=row.tier,
+                completeness=row.completeness,
+                breaches=breaches.get(row.workflow_id, 0),
+            )
+        )
     totals = dict(
         session.execute(
             select(HandoffRow.tier, func.count())
@@ -165,5 +174,9 @@ def churn_report(session: Session) -> ChurnReport:
     for tier in TIERS:
         churned = sum(1 for t, _ in churned_ids if t == tier)
         total = totals.get(tier, 0)
-        by_tier.append(TierChurn(tier=tier, handoffs=total, churned=churned, rate=round(100 * churned / total, 2) if total else None))
+        by_tier.append(
+            TierChurn(
+                tier=tier, handoffs=total, churned=churned, rate=round(100 * churned / total, 2) if total else None
+            )
+        )
     return ChurnReport(matched=matched, by_tier=by_tier, unmatched=unmatched)

@@ -173,7 +173,20 @@ class _Tally:
 
     def add(self, row: tuple, ratings: dict) -> None:
         """`row` as `_scored_rows` selects it (unpacked by position: it runs once per handoff)."""
-        _, _, completeness, specific_share, score, tier, rework, submitted, intro_ms, kickoff_ms, review_ms, waiting_ms = row
+        (
+            _,
+            _,
+            completeness,
+            specific_share,
+            score,
+            tier,
+            rework,
+            submitted,
+            intro_ms,
+            kickoff_ms,
+            review_ms,
+            waiting_ms,
+        ) = row
         self.handoffs += 1
         self.completeness.append(completeness)
         self.specific_share.append(specific_share)
@@ -200,8 +213,17 @@ class _Tally:
         whole = cls()
         for part in parts:
             whole.handoffs += part.handoffs
-            for name in ("completeness", "specific_share", "score", "intro_days", "kickoff_days", "intake_on_time",
-                         "rework", "csm_rating", "first_touch_nps"):
+            for name in (
+                "completeness",
+                "specific_share",
+                "score",
+                "intro_days",
+                "kickoff_days",
+                "intake_on_time",
+                "rework",
+                "csm_rating",
+                "first_touch_nps",
+            ):
                 getattr(whole, name).extend(getattr(part, name))
             for tier, count in part.tiers.items():
                 whole.tiers[tier] += count
@@ -239,8 +261,9 @@ def scorecard(session: Session, group_by: GroupBy, start: date | None, end: date
     window = _scored_rows(group_by, utc_midnight(start) if start else None, utc_midnight(end) if end else now, now)
     population = window.with_only_columns(HandoffRow.workflow_id)
     ratings: dict[str, dict[str, float]] = defaultdict(dict)
-    for rating in session.execute(select(RatingRow.workflow_id, RatingRow.kind, RatingRow.value)
-                                  .where(RatingRow.workflow_id.in_(population))):
+    for rating in session.execute(
+        select(RatingRow.workflow_id, RatingRow.kind, RatingRow.value).where(RatingRow.workflow_id.in_(population))
+    ):
         ratings[rating.workflow_id][rating.kind] = float(rating.value)
     groups: dict[str, _Tally] = defaultdict(_Tally)
     no_ratings: dict[str, float] = {}

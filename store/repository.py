@@ -177,15 +177,22 @@ def record_state(session: Session, state: HandoffState) -> int:
             }
             for entry in new_entries
         ]
-        inserted = insert_ignoring_conflicts(session, TimelineRow).values(rows).on_conflict_do_nothing(
-            index_elements=["workflow_id", "seq"]
+        inserted = (
+            insert_ignoring_conflicts(session, TimelineRow)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["workflow_id", "seq"])
         )
         added = len(session.execute(inserted.returning(TimelineRow.__table__.c.id)).all())
 
     if fresh:
         _upsert(session, SlaRow, _sla_values(state), ["workflow_id", "sla"])
         if state.intake is not None:
-            rating = {"workflow_id": state.workflow_id, "kind": CSM_RATING, "value": state.intake.rating, "at": state.intake.at}
+            rating = {
+                "workflow_id": state.workflow_id,
+                "kind": CSM_RATING,
+                "value": state.intake.rating,
+                "at": state.intake.at,
+            }
             _upsert(session, RatingRow, [rating], ["workflow_id", "kind"])
     return added
 
@@ -227,7 +234,11 @@ def record_churn(session: Session, account: str, churned_on: date, reason: str, 
         "source": source,
         "recorded_at": datetime.now(UTC),
     }
-    stmt = insert_ignoring_conflicts(session, ChurnRow).values(row).on_conflict_do_nothing(index_elements=["account", "churned_on"])
+    stmt = (
+        insert_ignoring_conflicts(session, ChurnRow)
+        .values(row)
+        .on_conflict_do_nothing(index_elements=["account", "churned_on"])
+    )
     return session.execute(stmt.returning(ChurnRow.__table__.c.id)).first() is not None
 
 

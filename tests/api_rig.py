@@ -40,10 +40,17 @@ def auth(role: str) -> dict[str, str]:
 
 def settings_for(rig: Rig, **overrides) -> ApiSettings:
     values = dict(
-        task_queue=rig.task_queue, database_url=str(rig.store.engine.url), public_url=PUBLIC_URL,
-        hubspot_client_secret=HUBSPOT_SECRET, salesforce_org_id=SF_ORG, salesforce_webhook_token=SF_TOKEN,
-        pipedrive_user=PD_USER, pipedrive_password=PD_PASSWORD, api_keys=api_keys_setting(),
-        policy_file=None, update_timeout_seconds=20,
+        task_queue=rig.task_queue,
+        database_url=str(rig.store.engine.url),
+        public_url=PUBLIC_URL,
+        hubspot_client_secret=HUBSPOT_SECRET,
+        salesforce_org_id=SF_ORG,
+        salesforce_webhook_token=SF_TOKEN,
+        pipedrive_user=PD_USER,
+        pipedrive_password=PD_PASSWORD,
+        api_keys=api_keys_setting(),
+        policy_file=None,
+        update_timeout_seconds=20,
     )
     values.update(overrides)
     return ApiSettings(**values)
@@ -61,8 +68,9 @@ class Api:
 
 
 @asynccontextmanager
-async def running_api(rig: Rig, client: Client | None = None, tracer: Tracer | None = None,
-                      **overrides) -> AsyncIterator[Api]:
+async def running_api(
+    rig: Rig, client: Client | None = None, tracer: Tracer | None = None, **overrides
+) -> AsyncIterator[Api]:
     app = create_app(settings=settings_for(rig, **overrides), client=client or rig.client, tracer=tracer)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -77,14 +85,18 @@ def deal_number() -> int:
 # ---- HubSpot -------------------------------------------------------------------------------------
 
 
-def hubspot_v3_headers(body: bytes, path: str = "/webhooks/hubspot", at_ms: int | None = None,
-                       secret: str = HUBSPOT_SECRET) -> dict[str, str]:
+def hubspot_v3_headers(
+    body: bytes, path: str = "/webhooks/hubspot", at_ms: int | None = None, secret: str = HUBSPOT_SECRET
+) -> dict[str, str]:
     """HubSpot's recipe, written out independently of the code under test."""
     timestamp = str(at_ms if at_ms is not None else int(time.time() * 1000))
     source = b"POST" + (PUBLIC_URL + path).encode() + body + timestamp.encode()
     signature = base64.b64encode(hmac.new(secret.encode(), source, hashlib.sha256).digest()).decode()
-    return {"X-HubSpot-Signature-v3": signature, "X-HubSpot-Request-Timestamp": timestamp,
-            "Content-Type": "application/json"}
+    return {
+        "X-HubSpot-Signature-v3": signature,
+        "X-HubSpot-Request-Timestamp": timestamp,
+        "Content-Type": "application/json",
+    }
 
 
 def hubspot_v2_headers(body: bytes, path: str = "/webhooks/hubspot") -> dict[str, str]:
@@ -93,9 +105,17 @@ def hubspot_v2_headers(body: bytes, path: str = "/webhooks/hubspot") -> dict[str
 
 
 def hubspot_stage(deal_id: int, stage: str, event_id: int = 1) -> dict:
-    return {"eventId": event_id, "subscriptionId": 2411, "portalId": 62515, "occurredAt": int(time.time() * 1000),
-            "subscriptionType": "deal.propertyChange", "attemptNumber": 0, "objectId": deal_id,
-            "propertyName": "dealstage", "propertyValue": stage}
+    return {
+        "eventId": event_id,
+        "subscriptionId": 2411,
+        "portalId": 62515,
+        "occurredAt": int(time.time() * 1000),
+        "subscriptionType": "deal.propertyChange",
+        "attemptNumber": 0,
+        "objectId": deal_id,
+        "propertyName": "dealstage",
+        "propertyValue": stage,
+    }
 
 
 def dumps(value: object) -> bytes:

@@ -29,12 +29,13 @@ from worker.registry import WORKFLOW_RUNNER, WORKFLOWS, activities_of
 from worker.search_attribute_setup import register_search_attributes
 from worker.temporal_binaries import test_server_path
 
+
 @pytest_asyncio.fixture
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     """A fresh time-skipping server per test (it starts in about 0.1 s): one test's runs never hold
     the clock of another's."""
-    environment = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=test_server_path(),
-        data_converter=data_converter()
+    environment = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=test_server_path(), data_converter=data_converter()
     )
     await register_search_attributes(environment.client)
     yield environment
@@ -80,11 +81,19 @@ def rig_factory(env, tmp_path) -> Callable:
         acts = activities_of(CrmActivities({}), NotifyActivities([sink]), store, UsageActivities(usage))
         if activities_override:
             names = {getattr(a, "__temporal_activity_definition").name for a in activities_override}
-            acts = [a for a in acts if getattr(a, "__temporal_activity_definition").name not in names] + activities_override
+            acts = [
+                a for a in acts if getattr(a, "__temporal_activity_definition").name not in names
+            ] + activities_override
         task_queue = f"tq-{uuid.uuid4()}"
         with ThreadPoolExecutor(max_workers=4) as pool:
-            async with Worker(client, task_queue=task_queue, workflows=WORKFLOWS, workflow_runner=WORKFLOW_RUNNER, activities=acts,
-                              activity_executor=pool):
+            async with Worker(
+                client,
+                task_queue=task_queue,
+                workflows=WORKFLOWS,
+                workflow_runner=WORKFLOW_RUNNER,
+                activities=acts,
+                activity_executor=pool,
+            ):
                 yield Rig(client, env, task_queue, sink, store, usage)
         store.engine.dispose()
 

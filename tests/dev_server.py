@@ -41,7 +41,8 @@ from workflows import search_attributes
 async def dev_server(*extra_args: str) -> AsyncIterator[WorkflowEnvironment]:
     """Every Baton search attribute registered at start, as `baton run` does; an in-memory database.
     `extra_args` go to `temporal server start-dev` (e.g. dynamic config values)."""
-    env = await WorkflowEnvironment.start_local(dev_server_existing_path=dev_server_path(),
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=dev_server_path(),
         dev_server_extra_args=list(extra_args),
         search_attributes=search_attributes.ALL,
         data_converter=data_converter(),
@@ -73,11 +74,15 @@ async def worker_stack(client: Client, folder) -> AsyncIterator[Stack]:
     upgrade(url)
     engine = make_engine(url)
     sink = LogSink()
-    acts = activities_of(CrmActivities({}), NotifyActivities([sink]), StoreActivities(engine), UsageActivities(NoUsageSource()))
+    acts = activities_of(
+        CrmActivities({}), NotifyActivities([sink]), StoreActivities(engine), UsageActivities(NoUsageSource())
+    )
     task_queue = f"e2e-{uuid.uuid4()}"
     try:
         with ThreadPoolExecutor(max_workers=4) as pool:
-            async with Worker(client, task_queue=task_queue, workflows=WORKFLOWS, activities=acts, activity_executor=pool):
+            async with Worker(
+                client, task_queue=task_queue, workflows=WORKFLOWS, activities=acts, activity_executor=pool
+            ):
                 yield Stack(client, task_queue, url, engine, sink)
     finally:
         engine.dispose()
@@ -88,8 +93,13 @@ async def api_for(stack: Stack, client: Client | None = None) -> AsyncIterator[t
     """The API in process on the stack's task queue and store; `client` replaces the Temporal client
     (a client for a closed port plays "Temporal is down" without touching the shared server)."""
     settings = ApiSettings(
-        task_queue=stack.task_queue, database_url=stack.database_url, public_url=PUBLIC_URL,
-        hubspot_client_secret=HUBSPOT_SECRET, api_keys=api_keys_setting(), policy_file=None, update_timeout_seconds=20,
+        task_queue=stack.task_queue,
+        database_url=stack.database_url,
+        public_url=PUBLIC_URL,
+        hubspot_client_secret=HUBSPOT_SECRET,
+        api_keys=api_keys_setting(),
+        policy_file=None,
+        update_timeout_seconds=20,
     )
     app = create_app(settings=settings, client=client or stack.client)
     transport = httpx.ASGITransport(app=app)

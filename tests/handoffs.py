@@ -16,9 +16,21 @@ from workflows.handoff import DealHandoffWorkflow, HandoffInput
 READY_DOCUMENT = HandoffDocument(
     goals="Reduce cost per lead from $180 to $120 within 6 months by automating lead scoring.",
     stakeholders=[
-        Contact(name="Priya Raman", title="VP Marketing", role=ContactRole.EXECUTIVE_SPONSOR, notes="Owns the budget; monthly ROI readout."),
-        Contact(name="Dana Lee", title="Marketing Ops Director", role=ContactRole.CHAMPION, notes="Day-to-day owner; wary after the last vendor."),
-        Contact(name="Sam Okafor", title="IT Manager", role=ContactRole.IT, notes="Signs off SSO and the Salesforce sync."),
+        Contact(
+            name="Priya Raman",
+            title="VP Marketing",
+            role=ContactRole.EXECUTIVE_SPONSOR,
+            notes="Owns the budget; monthly ROI readout.",
+        ),
+        Contact(
+            name="Dana Lee",
+            title="Marketing Ops Director",
+            role=ContactRole.CHAMPION,
+            notes="Day-to-day owner; wary after the last vendor.",
+        ),
+        Contact(
+            name="Sam Okafor", title="IT Manager", role=ContactRole.IT, notes="Signs off SSO and the Salesforce sync."
+        ),
     ],
     success_criteria="Cost per lead under $120 and 30% of leads scored automatically by Q3.",
     risks="The champion's team resisted the last rollout; IT capacity is thin until April.",
@@ -31,13 +43,20 @@ READY_DOCUMENT = HandoffDocument(
     communication_preferences="Slack for day-to-day, a weekly call on Tuesdays.",
 )
 
-GAPS_DOCUMENT = READY_DOCUMENT.model_copy(update={"risks": "", "communication_preferences": "", "success_criteria": "A better funnel overall."})
+GAPS_DOCUMENT = READY_DOCUMENT.model_copy(
+    update={"risks": "", "communication_preferences": "", "success_criteria": "A better funnel overall."}
+)
 
 
 def deal(closed_at: datetime | None = None, **fields) -> Deal:
     values = dict(
-        crm="hubspot", deal_id=uuid.uuid4().hex[:10], account="Acme Corp", acv=50_000, ae="ae@example.com",
-        sales_manager="sm@example.com", vp_sales="vp@example.com",
+        crm="hubspot",
+        deal_id=uuid.uuid4().hex[:10],
+        account="Acme Corp",
+        acv=50_000,
+        ae="ae@example.com",
+        sales_manager="sm@example.com",
+        vp_sales="vp@example.com",
         created_at=(closed_at or datetime.now(timezone.utc)) - timedelta(days=60),
         closed_at=closed_at,
     )
@@ -45,8 +64,9 @@ def deal(closed_at: datetime | None = None, **fields) -> Deal:
     return Deal(**values)
 
 
-async def start_handoff(rig, deal: Deal, policy: Policy | None = None,
-                        document: HandoffDocument | None = None, won: bool = True) -> WorkflowHandle:
+async def start_handoff(
+    rig, deal: Deal, policy: Policy | None = None, document: HandoffDocument | None = None, won: bool = True
+) -> WorkflowHandle:
     workflow_id = handoff_workflow_id(deal.crm, deal.deal_id)
     rig.started.append(workflow_id)
     return await rig.client.start_workflow(

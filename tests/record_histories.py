@@ -28,7 +28,14 @@ from activities.store_activities import StoreActivities
 from activities.usage import NoUsageSource, UsageActivities
 from domain.ids import onboarding_workflow_id, post_check_workflow_id
 from domain.messages import (
-    FirstTouch, IntakeReviewInput, IntroAction, IntroUpdate, KickoffHeld, MilestoneReached, PostCheckAnswers, StageChanged,
+    FirstTouch,
+    IntakeReviewInput,
+    IntroAction,
+    IntroUpdate,
+    KickoffHeld,
+    MilestoneReached,
+    PostCheckAnswers,
+    StageChanged,
 )
 from domain.policy import Milestone, Policy
 from store.engine import make_engine
@@ -60,8 +67,12 @@ async def until(check, tries: int = 400) -> None:
 async def full_handoff(env: WorkflowEnvironment, client: Client, task_queue: str) -> list[WorkflowHandle]:
     now = await env.get_current_time()
     d = deal(closed_at=now)
-    handle = await client.start_workflow(DealHandoffWorkflow.run, HandoffInput(deal=d, policy=Policy(), document=READY_DOCUMENT),
-                                         id=f"baton-hubspot-{d.deal_id}", task_queue=task_queue)
+    handle = await client.start_workflow(
+        DealHandoffWorkflow.run,
+        HandoffInput(deal=d, policy=Policy(), document=READY_DOCUMENT),
+        id=f"baton-hubspot-{d.deal_id}",
+        task_queue=task_queue,
+    )
     await until(lambda: _has_csm(handle))
     for update, msg in (
         (DealHandoffWorkflow.intake_review, IntakeReviewInput(rating=4, by="csm")),
@@ -88,8 +99,12 @@ async def full_handoff(env: WorkflowEnvironment, client: Client, task_queue: str
 async def gaps_then_lost(env: WorkflowEnvironment, client: Client, task_queue: str) -> list[WorkflowHandle]:
     now = await env.get_current_time()
     d = deal(closed_at=now, acv=150_000)
-    handle = await client.start_workflow(DealHandoffWorkflow.run, HandoffInput(deal=d, policy=Policy(), document=GAPS_DOCUMENT),
-                                         id=f"baton-hubspot-{d.deal_id}", task_queue=task_queue)
+    handle = await client.start_workflow(
+        DealHandoffWorkflow.run,
+        HandoffInput(deal=d, policy=Policy(), document=GAPS_DOCUMENT),
+        id=f"baton-hubspot-{d.deal_id}",
+        task_queue=task_queue,
+    )
     await until(lambda: _has_csm(handle))
     await env.sleep(timedelta(days=4, hours=1))
     await handle.signal(DealHandoffWorkflow.stage_changed, StageChanged(stage="closedlost", kind="lost"))
@@ -98,8 +113,9 @@ async def gaps_then_lost(env: WorkflowEnvironment, client: Client, task_queue: s
 
 
 async def governance(env: WorkflowEnvironment, client: Client, task_queue: str) -> list[WorkflowHandle]:
-    handle = await client.start_workflow(MonthlyGovernanceWorkflow.run, GovernanceInput(), id=f"governance-{uuid.uuid4().hex[:6]}",
-                                         task_queue=task_queue)
+    handle = await client.start_workflow(
+        MonthlyGovernanceWorkflow.run, GovernanceInput(), id=f"governance-{uuid.uuid4().hex[:6]}", task_queue=task_queue
+    )
     await handle.result()
     return [handle]
 
@@ -114,24 +130,41 @@ async def _running(handle) -> bool:
 
 
 async def record() -> None:
-    env = await WorkflowEnvironment.start_time_skipping(data_converter=data_converter(), test_server_existing_path=test_server_path())
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=data_converter(), test_server_existing_path=test_server_path()
+    )
     await register_search_attributes(env.client)
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{folder}/record.db"
         upgrade(url)
         engine = make_engine(url)
-        acts = activities_of(CrmActivities({}), NotifyActivities([LogSink()]), StoreActivities(engine), UsageActivities(NoUsageSource()))
+        acts = activities_of(
+            CrmActivities({}), NotifyActivities([LogSink()]), StoreActivities(engine), UsageActivities(NoUsageSource())
+        )
         acts.append(ReportActivities(engine).governance)
         task_queue = f"record-{uuid.uuid4()}"
         with ThreadPoolExecutor(max_workers=4) as pool:
-            async with Worker(env.client, task_queue=task_queue, workflows=WORKFLOWS, workflow_runner=WORKFLOW_RUNNER, activities=acts, activity_executor=pool):
-                for name, scenario in (("full_handoff", full_handoff), ("gaps_then_lost", gaps_then_lost), ("governance", governance)):
+            async with Worker(
+                env.client,
+                task_queue=task_queue,
+                workflows=WORKFLOWS,
+                workflow_runner=WORKFLOW_RUNNER,
+                activities=acts,
+                activity_executor=pool,
+            ):
+                for name, scenario in (
+                    ("full_handoff", full_handoff),
+                    ("gaps_then_lost", gaps_then_lost),
+                    ("governance", governance),
+                ):
                     for handle in await scenario(env, env.client, task_queue):
                         history = await handle.fetch_history()
                         kind = history.events[0].workflow_execution_started_event_attributes.workflow_type.name
                         path = HISTORIES / f"{name}-{kind}.json"
                         # The workflow id is part of what replays (children's ids derive from it).
-                        path.write_text(json.dumps({"workflow_id": handle.id, "history": json.loads(history.to_json())}))
+                        path.write_text(
+                            json.dumps({"workflow_id": handle.id, "history": json.loads(history.to_json())})
+                        )
                         print(f"recorded {path.name} ({len(history.events)} events)")
         engine.dispose()
     await env.shutdown()

@@ -14,7 +14,18 @@ from domain.state import Facts, HandoffState, Outcome, Phase
 from store.engine import session_scope
 from store.repository import FIRST_TOUCH_NPS, record_state
 from store.tables import RatingRow
-from tests.api_rig import SF_TOKEN, auth, cdc_body, deal_number, dumps, hubspot_stage, hubspot_v3_headers, outbound_body, running_api, sf_id
+from tests.api_rig import (
+    SF_TOKEN,
+    auth,
+    cdc_body,
+    deal_number,
+    dumps,
+    hubspot_stage,
+    hubspot_v3_headers,
+    outbound_body,
+    running_api,
+    sf_id,
+)
 from tests.handoffs import deal
 from tests.test_api_webhooks import exists
 from worker.connect import data_converter
@@ -36,14 +47,17 @@ async def test_generic_deal_event_starts_the_handoff_for_the_crm_role_only(rig_f
         workflow_id = f"baton-acme-crm-{deal_id}"
         api.track(workflow_id)
         assert (await api.http.post("/v1/events", json=deal_event(deal_id))).status_code == 401
-        assert (await api.http.post("/v1/events", json=deal_event(deal_id), headers={"Authorization": "Bearer nope"})).status_code == 401
+        assert (
+            await api.http.post("/v1/events", json=deal_event(deal_id), headers={"Authorization": "Bearer nope"})
+        ).status_code == 401
         assert (await api.http.post("/v1/events", json=deal_event(deal_id), headers=auth("ae"))).status_code == 403
         assert not await exists(rig.client, workflow_id)
 
         answer = await api.http.post("/v1/events", json=deal_event(deal_id), headers=auth("crm"))
         assert answer.status_code == 202, answer.text
-        assert answer.json() == [{"workflow_id": workflow_id, "deal_id": deal_id, "stage": "closed_won",
-                                  "kind": "won", "outcome": "started"}]
+        assert answer.json() == [
+            {"workflow_id": workflow_id, "deal_id": deal_id, "stage": "closed_won", "kind": "won", "outcome": "started"}
+        ]
 
 
 async def test_generic_event_validation_is_422_naming_the_field(rig_factory):
@@ -59,8 +73,13 @@ async def test_generic_event_validation_is_422_naming_the_field(rig_factory):
 
 async def test_churn_and_survey_are_recorded(rig_factory):
     async with rig_factory() as rig, running_api(rig) as api:
-        churn = {"type": "churn", "source": "acme-crm", "account": f"Acct {deal_number()}", "churned_on": "2026-11-01",
-                 "reason": "Consolidated onto the parent's platform."}
+        churn = {
+            "type": "churn",
+            "source": "acme-crm",
+            "account": f"Acct {deal_number()}",
+            "churned_on": "2026-11-01",
+            "reason": "Consolidated onto the parent's platform.",
+        }
         first = await api.http.post("/v1/events", json=churn, headers=auth("crm"))
         again = await api.http.post("/v1/events", json=churn, headers=auth("crm"))
         assert (first.status_code, first.json()[0]["outcome"]) == (202, "recorded")
@@ -70,8 +89,11 @@ async def test_churn_and_survey_are_recorded(rig_factory):
         answer = await api.http.post("/v1/events", json=survey, headers=auth("crm"))
         assert answer.json() == [{"type": "survey", "outcome": "recorded", "workflow_id": "baton-hubspot-9876543210"}]
         with session_scope(rig.store.engine) as session:
-            rating = session.scalar(select(RatingRow).where(RatingRow.workflow_id == "baton-hubspot-9876543210",
-                                                            RatingRow.kind == FIRST_TOUCH_NPS))
+            rating = session.scalar(
+                select(RatingRow).where(
+                    RatingRow.workflow_id == "baton-hubspot-9876543210", RatingRow.kind == FIRST_TOUCH_NPS
+                )
+            )
             assert rating.value == 9
 
 
@@ -80,9 +102,14 @@ async def test_a_win_after_the_handoff_is_already_handed_off_and_starts_nothing(
         number = deal_number()
         now = datetime.now(UTC)
         # Only the store remembers this handoff, as after Temporal's retention has dropped the run.
-        state = HandoffState(workflow_id=f"baton-hubspot-{number}", deal=deal(crm="hubspot", deal_id=str(number)),
-                             policy_name="default", phase=Phase.CLOSED, outcome=Outcome.HANDED_OFF,
-                             facts=Facts(won_at=now - timedelta(days=40), ended_at=now))
+        state = HandoffState(
+            workflow_id=f"baton-hubspot-{number}",
+            deal=deal(crm="hubspot", deal_id=str(number)),
+            policy_name="default",
+            phase=Phase.CLOSED,
+            outcome=Outcome.HANDED_OFF,
+            facts=Facts(won_at=now - timedelta(days=40), ended_at=now),
+        )
         with session_scope(rig.store.engine, write=True) as session:
             record_state(session, state)
         body = dumps([hubspot_stage(number, "closedwon")])
@@ -107,11 +134,15 @@ async def test_temporal_unreachable_is_503_and_nothing_is_acknowledged(rig_facto
         body = dumps([hubspot_stage(deal_number(), "closedwon")])
         answer = await api.http.post("/webhooks/hubspot", content=body, headers=hubspot_v3_headers(body))
         assert answer.status_code == 503 and answer.headers["retry-after"]
-        outbound = await api.http.post("/webhooks/salesforce/outbound", content=outbound_body((sf_id(), "Closed Won")),
-                                       headers={"X-Baton-Token": SF_TOKEN})
+        outbound = await api.http.post(
+            "/webhooks/salesforce/outbound",
+            content=outbound_body((sf_id(), "Closed Won")),
+            headers={"X-Baton-Token": SF_TOKEN},
+        )
         assert outbound.status_code == 503 and "Ack" not in outbound.text
-        cdc = await api.http.post("/webhooks/salesforce", content=cdc_body(sf_id(), "Closed Won"),
-                                  headers={"X-Baton-Token": SF_TOKEN})
+        cdc = await api.http.post(
+            "/webhooks/salesforce", content=cdc_body(sf_id(), "Closed Won"), headers={"X-Baton-Token": SF_TOKEN}
+        )
         assert cdc.status_code == 503
         state = await api.http.get("/v1/handoffs/hubspot/1", headers=auth("operator"))
         assert state.status_code == 503
@@ -159,5 +190,8 @@ async def test_a_deal_seen_for_the_first_time_is_started_in_one_call_and_a_redel
             again = await api.http.post("/webhooks/hubspot", content=body, headers=hubspot_v3_headers(body))
             assert again.json()[0]["outcome"] == "duplicate"
             assert counting.calls == ["start", "describe", "signal_with_start"]
-            history = [event.event_type async for event in client.get_workflow_handle(f"baton-hubspot-{number}").fetch_history_events()]
+            history = [
+                event.event_type
+                async for event in client.get_workflow_handle(f"baton-hubspot-{number}").fetch_history_events()
+            ]
             assert history.count(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED) == 1

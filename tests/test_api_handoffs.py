@@ -60,9 +60,15 @@ async def test_messages_drive_a_handoff_and_refusals_are_409_or_422(rig_factory)
         assert "not running" in (await post("/milestones", {"milestone": "setup_complete"}, 409))["detail"]
         assert "not running" in (await post("/post-check", {"enough_context": True}, 409))["detail"]
 
-        assert "cannot move" in (await post("/deadlines/intro_scheduled", {"extend_by": "1bd", "reason": "x"}, 409))["detail"]
+        assert (
+            "cannot move"
+            in (await post("/deadlines/intro_scheduled", {"extend_by": "1bd", "reason": "x"}, 409))["detail"]
+        )
         assert (await post("/deadlines/kickoff", {"extend_by": "2bd"}, 422))["detail"].startswith("reason")
-        assert (await post("/deadlines/not_an_sla", {"extend_by": "2bd", "reason": "x"}, 422))["detail"][0]["loc"] == ["path", "sla"]
+        assert (await post("/deadlines/not_an_sla", {"extend_by": "2bd", "reason": "x"}, 422))["detail"][0]["loc"] == [
+            "path",
+            "sla",
+        ]
         extended = await post("/deadlines/kickoff", {"extend_by": "2bd", "reason": "Customer offsite"}, 200, "operator")
         assert extended["deadlines"]["kickoff"]["extensions"][0]["reason"] == "Customer offsite"
 
@@ -75,7 +81,9 @@ async def test_messages_drive_a_handoff_and_refusals_are_409_or_422(rig_factory)
         assert "name the recovery owner" in (await post("/ae-departure", {}, 409, "operator"))["detail"]
         owned = await post("/ae-departure", {"recovery_owner": "dan@example.com"}, 200, "operator")
         assert owned["owners"]["recovery_owner"] == "dan@example.com"
-        assert (await post("/csm", {"csm": "csm-mm-2", "team": "mid-market"}, 200, "operator"))["owners"]["csm"] == "csm-mm-2"
+        assert (await post("/csm", {"csm": "csm-mm-2", "team": "mid-market"}, 200, "operator"))["owners"][
+            "csm"
+        ] == "csm-mm-2"
 
         state = await api.http.get(url, headers=lead)
         assert state.json()["milestones"].get("setup_complete")
@@ -84,10 +92,13 @@ async def test_messages_drive_a_handoff_and_refusals_are_409_or_422(rig_factory)
 async def test_unknown_handoff_is_404_and_bad_ids_422(rig_factory):
     async with rig_factory() as rig, running_api(rig) as api:
         assert (await api.http.get("/v1/handoffs/hubspot/404404", headers=auth("ae"))).status_code == 404
-        intro = await api.http.post("/v1/handoffs/hubspot/404404/intro", json={"action": "scheduled"}, headers=auth("ae"))
+        intro = await api.http.post(
+            "/v1/handoffs/hubspot/404404/intro", json={"action": "scheduled"}, headers=auth("ae")
+        )
         assert intro.status_code == 404
-        milestone = await api.http.post("/v1/handoffs/hubspot/404404/milestones", json={"milestone": "setup_complete"},
-                                        headers=auth("cs_lead"))
+        milestone = await api.http.post(
+            "/v1/handoffs/hubspot/404404/milestones", json={"milestone": "setup_complete"}, headers=auth("cs_lead")
+        )
         assert milestone.status_code == 404
         bad = await api.http.get("/v1/handoffs/salesforce/not-an-id", headers=auth("ae"))
         assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["path", "deal_id"]

@@ -18,22 +18,35 @@ LIMIT = 4096  # small, so over-limit bodies stay cheap; the default is tested on
 async def chunks(body: bytes, size: int = 1000) -> AsyncIterator[bytes]:
     # An async generator makes httpx send Transfer-Encoding: chunked with no Content-Length.
     for start in range(0, len(body), size):
-        yield body[start:start + size]
+        yield body[start : start + size]
 
 
 def generic_won(deal_id: str, padding: int = 0) -> bytes:
     now = datetime.now(UTC)
-    event = {"type": "deal", "source": "limits", "stage": "closed_won", "deal": {
-        "id": deal_id, "account": "Northwind Logistics", "amount": 84000, "currency": "EUR",
-        "created_at": (now - timedelta(days=40)).isoformat(), "closed_at": now.isoformat(), "ae": "ae-limits"}}
+    event = {
+        "type": "deal",
+        "source": "limits",
+        "stage": "closed_won",
+        "deal": {
+            "id": deal_id,
+            "account": "Northwind Logistics",
+            "amount": 84000,
+            "currency": "EUR",
+            "created_at": (now - timedelta(days=40)).isoformat(),
+            "closed_at": now.isoformat(),
+            "ae": "ae-limits",
+        },
+    }
     if padding:
         event["document"] = {"goals": "x" * padding}
     return dumps(event)
 
 
 def hubspot_batch(first: int, events: int) -> bytes:
-    return dumps([hubspot_stage(first, "closedwon", 1)]
-                 + [hubspot_stage(deal_number(), "appointmentscheduled", i) for i in range(2, events + 2)])
+    return dumps(
+        [hubspot_stage(first, "closedwon", 1)]
+        + [hubspot_stage(deal_number(), "appointmentscheduled", i) for i in range(2, events + 2)]
+    )
 
 
 @pytest.fixture
@@ -77,8 +90,9 @@ async def test_a_body_under_the_limit_still_goes_through_streamed(rig_factory, s
         api.track(f"baton-limits-{deal_id}")
         body = generic_won(deal_id, padding=100)
         assert len(body) < LIMIT
-        answer = await api.http.post("/v1/events", content=chunks(body, 100),
-                                     headers={**auth("crm"), "Content-Type": "application/json"})
+        answer = await api.http.post(
+            "/v1/events", content=chunks(body, 100), headers={**auth("crm"), "Content-Type": "application/json"}
+        )
         assert answer.status_code == 202, answer.text
         assert [o["outcome"] for o in answer.json()] == ["started"]
 
@@ -109,8 +123,12 @@ async def test_a_client_sending_more_than_it_declared_is_cut_off():
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"ok"})
 
-    messages = iter([{"type": "http.request", "body": b"x" * 6, "more_body": True},
-                     {"type": "http.request", "body": b"x" * 6, "more_body": False}])
+    messages = iter(
+        [
+            {"type": "http.request", "body": b"x" * 6, "more_body": True},
+            {"type": "http.request", "body": b"x" * 6, "more_body": False},
+        ]
+    )
 
     async def receive():
         return next(messages)

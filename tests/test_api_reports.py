@@ -34,7 +34,10 @@ async def http(tmp_path) -> AsyncIterator[httpx.AsyncClient]:
     unreachable = await Client.connect("127.0.0.1:1", lazy=True, data_converter=data_converter())
     app = create_app(settings=ApiSettings(database_url=url, api_keys=api_keys_setting()), client=unreachable)
     transport = httpx.ASGITransport(app=app)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://test") as client,
+    ):
         yield client
 
 
@@ -58,9 +61,13 @@ async def test_scorecard_figures_by_ae_and_overall(http):
 
 
 async def test_scorecard_groups_and_window(http):
-    by_month = (await http.get("/v1/scorecard", params={**WINDOW, "group_by": "month"}, headers=auth("operator"))).json()
+    by_month = (
+        await http.get("/v1/scorecard", params={**WINDOW, "group_by": "month"}, headers=auth("operator"))
+    ).json()
     assert [(row["group"], row["handoffs"]) for row in by_month["rows"]] == [("2026-03", 2), ("2026-04", 3)]
-    by_team = (await http.get("/v1/scorecard", params={**WINDOW, "group_by": "cs_team"}, headers=auth("operator"))).json()
+    by_team = (
+        await http.get("/v1/scorecard", params={**WINDOW, "group_by": "cs_team"}, headers=auth("operator"))
+    ).json()
     assert [row["group"] for row in by_team["rows"]] == ["(none)", "enterprise", "mid-market"]
     # No window: every won handoff up to now (h1..h6, h9..h12; h7 was never won).
     everything = (await http.get("/v1/scorecard", params={"group_by": "segment"}, headers=auth("cs_lead"))).json()
@@ -102,7 +109,9 @@ async def test_churn_report(http):
     assert answer.status_code == 200, answer.text
     report = answer.json()
     assert [(m["account"], m["workflow_id"], m["breaches"]) for m in report["matched"]] == [
-        ("Beta Two", "baton-hubspot-h2", 3), ("ACME ONE", "baton-hubspot-h1", 0)]
+        ("Beta Two", "baton-hubspot-h2", 3),
+        ("ACME ONE", "baton-hubspot-h1", 0),
+    ]
     assert [u["account"] for u in report["unmatched"]] == ["Gamma", "Nobody Inc"]
     assert report["by_tier"][1] == {"tier": "gaps", "handoffs": 3, "churned": 1, "rate": 33.33}
 

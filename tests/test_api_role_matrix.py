@@ -42,8 +42,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
 # Not bearer-key endpoints: docs, health (unauthenticated), webhooks (each CRM's own scheme),
 # metrics (internal network), the codec (its own operator/cookie check, tested with the codec) and the
 # browser sign-in that issues the codec's cookie (it takes the key in a form, not as a bearer).
-EXCLUDED_PREFIXES = ("/docs", "/redoc", "/openapi", "/healthz", "/readyz", "/webhooks", "/metrics", "/codec",
-                     "/auth/")
+EXCLUDED_PREFIXES = ("/docs", "/redoc", "/openapi", "/healthz", "/readyz", "/webhooks", "/metrics", "/codec", "/auth/")
 PATH_VALUES = {"{crm}": "hubspot", "{deal_id}": "4242424242", "{sla}": "csm_briefed"}
 
 
@@ -63,8 +62,11 @@ def _walk(routes):
 
 
 def endpoints(app) -> set[tuple[str, str]]:
-    return {(method, path) for method, path in _walk(app.routes)
-            if method != "HEAD" and not path.startswith(EXCLUDED_PREFIXES)}
+    return {
+        (method, path)
+        for method, path in _walk(app.routes)
+        if method != "HEAD" and not path.startswith(EXCLUDED_PREFIXES)
+    }
 
 
 def concrete(path: str) -> str:
@@ -81,7 +83,9 @@ def test_the_keys_give_one_role_each():
 
 async def test_every_endpoint_answers_each_role_as_the_readme_says(rig_factory):
     async with rig_factory() as rig, running_api(rig, update_timeout_seconds=5) as api:
-        assert endpoints(api.app) == set(EXPECTED), "a route was added, removed or renamed: update the README and EXPECTED"
+        assert endpoints(api.app) == set(EXPECTED), (
+            "a route was added, removed or renamed: update the README and EXPECTED"
+        )
         wrong: list[str] = []
         for (method, path), allowed in sorted(EXPECTED.items()):
             url = concrete(path)

@@ -47,8 +47,14 @@ def _run_operation(operation, mode: GenerationMode, send, path: dict[str, str] |
     `path` pins path parameters, so the generated bodies reach a live handoff's update handlers."""
     failures: list[str] = []
 
-    @settings(max_examples=EXAMPLES[mode], deadline=None, database=None, derandomize=True,
-              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES[mode],
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=operation.as_strategy(generation_mode=mode, path_parameters=path))
     def check(case) -> None:
         kwargs = case.as_transport_kwargs(base_url="http://test", headers=HEADERS)
@@ -62,8 +68,10 @@ def _run_operation(operation, mode: GenerationMode, send, path: dict[str, str] |
             else:
                 case.validate_response(response, checks=CHECKS)
         except (AssertionError, BaseExceptionGroup) as err:  # collected and reported together below
-            failures.append(f"{operation.label} [{mode.value}{' on a live handoff' if path else ''}] {case.method} {response.request.url} "
-                            f"-> {response.status_code} {response.text[:300]}\n{str(err)[:800]}")
+            failures.append(
+                f"{operation.label} [{mode.value}{' on a live handoff' if path else ''}] {case.method} {response.request.url} "
+                f"-> {response.status_code} {response.text[:300]}\n{str(err)[:800]}"
+            )
 
     try:
         check()

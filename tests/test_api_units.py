@@ -53,8 +53,10 @@ def test_settings_read_the_environment_and_keep_secrets_secret(monkeypatch) -> N
 def test_visibility_query_is_built_from_search_attributes() -> None:
     assert build_query() == "WorkflowType = 'DealHandoffWorkflow'"
     query = build_query(phase=Phase.INTRO, tier=Tier.GAPS, breached=True, csm="csm-mm-1", ae="maria@example.com")
-    assert query == ("WorkflowType = 'DealHandoffWorkflow' AND BatonPhase = 'intro' AND BatonTier = 'gaps' AND "
-                     "BatonCsm = 'csm-mm-1' AND BatonAe = 'maria@example.com' AND BatonSlaBreached = true")
+    assert query == (
+        "WorkflowType = 'DealHandoffWorkflow' AND BatonPhase = 'intro' AND BatonTier = 'gaps' AND "
+        "BatonCsm = 'csm-mm-1' AND BatonAe = 'maria@example.com' AND BatonSlaBreached = true"
+    )
 
 
 @pytest.mark.parametrize("value", ["x' OR WorkflowType != 'y", "a\\", 'quote"', "", "line\nbreak"])
@@ -71,16 +73,27 @@ def test_page_tokens_round_trip_and_garbage_is_refused() -> None:
 
 
 def test_summary_names_account_band_and_approach_never_a_contact() -> None:
-    deal = Deal(crm="hubspot", deal_id="1", account="Northwind", amount=84000, ae="maria@example.com",
-                executive_sponsor="Priya Shah")
+    deal = Deal(
+        crm="hubspot",
+        deal_id="1",
+        account="Northwind",
+        amount=84000,
+        ae="maria@example.com",
+        executive_sponsor="Priya Shah",
+    )
     assert summary(deal, Policy()) == "Northwind · ACV 50k-100k USD · structured"
     assert summary(Deal(crm="hubspot", deal_id="7"), Policy()) == "hubspot deal 7 · ACV unknown until the CRM fetch"
 
 
 def test_plan_classifies_defaults_the_close_and_validates_before_anything_starts() -> None:
     at = datetime(2026, 3, 6, 15, tzinfo=UTC)
-    planned = plan([DealEvent(crm="hubspot", deal_id="1", stage="closedwon", occurred_at=at),
-                    DealEvent(crm="hubspot", deal_id="2", stage="closedlost")], Policy())
+    planned = plan(
+        [
+            DealEvent(crm="hubspot", deal_id="1", stage="closedwon", occurred_at=at),
+            DealEvent(crm="hubspot", deal_id="2", stage="closedlost"),
+        ],
+        Policy(),
+    )
     assert [(p.kind, p.workflow_id) for p in planned] == [("won", "baton-hubspot-1"), ("lost", "baton-hubspot-2")]
     assert planned[0].deal.closed_at == at and planned[1].deal is None
     bad = DealEvent(crm="hubspot", deal_id="3", stage="closedwon", deal_fields={"currency": "euro"})
@@ -112,7 +125,13 @@ class FakeClient:
 
     def list_workflows(self, query, *, page_size, next_page_token, rpc_timeout):
         self.queries.append((query, page_size, next_page_token))
-        values = [(sa.PHASE, "intro"), (sa.TIER, "ready"), (sa.SCORE, 91.5), (sa.CSM, "csm-mm-1"), (sa.SLA_BREACHED, False)]
+        values = [
+            (sa.PHASE, "intro"),
+            (sa.TIER, "ready"),
+            (sa.SCORE, 91.5),
+            (sa.CSM, "csm-mm-1"),
+            (sa.SLA_BREACHED, False),
+        ]
         attrs = TypedSearchAttributes([SearchAttributePair(key, value) for key, value in values])
         return FakeListing([FakeExecution("baton-hubspot-1", attrs)])
 
@@ -123,12 +142,27 @@ async def test_list_handoffs_reads_rows_from_search_attributes(tmp_path) -> None
     app = create_app(settings=settings, client=client)
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
-            answer = await http.get("/v1/handoffs?phase=intro&csm=csm-mm-1&page_size=10&page_token=YQ==", headers=auth("ae"))
+            answer = await http.get(
+                "/v1/handoffs?phase=intro&csm=csm-mm-1&page_size=10&page_token=YQ==", headers=auth("ae")
+            )
             assert answer.status_code == 200, answer.text
-            assert answer.json() == {"handoffs": [{"id": "baton-hubspot-1", "phase": "intro", "tier": "ready", "score": 91.5,
-                                                   "csm": "csm-mm-1", "ae": None, "breached": False}],
-                                     "next_page_token": "bmV4dA=="}
-            assert client.queries == [("WorkflowType = 'DealHandoffWorkflow' AND BatonPhase = 'intro' AND BatonCsm = 'csm-mm-1'", 10, b"a")]
+            assert answer.json() == {
+                "handoffs": [
+                    {
+                        "id": "baton-hubspot-1",
+                        "phase": "intro",
+                        "tier": "ready",
+                        "score": 91.5,
+                        "csm": "csm-mm-1",
+                        "ae": None,
+                        "breached": False,
+                    }
+                ],
+                "next_page_token": "bmV4dA==",
+            }
+            assert client.queries == [
+                ("WorkflowType = 'DealHandoffWorkflow' AND BatonPhase = 'intro' AND BatonCsm = 'csm-mm-1'", 10, b"a")
+            ]
             for bad in ("phase=sideways", "tier=great", "csm=x'%20OR%201=1", "page_size=0", "page_token=***"):
                 assert (await http.get(f"/v1/handoffs?{bad}", headers=auth("ae"))).status_code == 422, bad
             assert (await http.get("/v1/handoffs", headers=auth("crm"))).status_code == 403

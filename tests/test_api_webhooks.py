@@ -33,8 +33,14 @@ async def test_hubspot_batch_starts_one_handoff_per_won_deal_and_redelivery_star
         ids = [f"baton-hubspot-{n}" for n in (first, second, other)]
         api.track(*ids)
         creation = {**hubspot_stage(other, ""), "subscriptionType": "deal.creation", "eventId": 4}
-        body = dumps([hubspot_stage(first, "closedwon", 1), hubspot_stage(second, "closedwon", 2),
-                      hubspot_stage(other, "appointmentscheduled", 3), creation])
+        body = dumps(
+            [
+                hubspot_stage(first, "closedwon", 1),
+                hubspot_stage(second, "closedwon", 2),
+                hubspot_stage(other, "appointmentscheduled", 3),
+                creation,
+            ]
+        )
 
         answer = await api.http.post("/webhooks/hubspot", content=body, headers=hubspot_v3_headers(body))
         assert answer.status_code == 202, answer.text
@@ -64,8 +70,13 @@ async def test_hubspot_refuses_unverified_requests_and_starts_nothing(rig_factor
             headers = {"Content-Type": "application/json"}
         answer = await api.http.post("/webhooks/hubspot", content=body, headers=headers)
         assert answer.status_code == 401
-        assert answer.json()["detail"] == ("missing signature" if problem == "missing signature" else
-                                           "stale timestamp" if problem == "stale timestamp" else "bad signature")
+        assert answer.json()["detail"] == (
+            "missing signature"
+            if problem == "missing signature"
+            else "stale timestamp"
+            if problem == "stale timestamp"
+            else "bad signature"
+        )
         assert not await exists(rig.client, f"baton-hubspot-{number}")
 
 
@@ -73,9 +84,16 @@ async def test_hubspot_workflow_webhook_signed_v2(rig_factory):
     async with rig_factory() as rig, running_api(rig) as api:
         number = deal_number()
         api.track(f"baton-hubspot-{number}")
-        body = dumps({"objectId": number, "properties": {
-            "dealstage": {"value": "closedwon", "timestamp": int(time.time() * 1000)},
-            "dealname": {"value": "Northwind Logistics"}, "amount": {"value": "84000"}}})
+        body = dumps(
+            {
+                "objectId": number,
+                "properties": {
+                    "dealstage": {"value": "closedwon", "timestamp": int(time.time() * 1000)},
+                    "dealname": {"value": "Northwind Logistics"},
+                    "amount": {"value": "84000"},
+                },
+            }
+        )
         answer = await api.http.post("/webhooks/hubspot", content=body, headers=hubspot_v2_headers(body))
         assert answer.status_code == 202, answer.text
         assert [o["outcome"] for o in answer.json()] == ["started"]
@@ -104,8 +122,9 @@ async def test_salesforce_cdc_needs_the_token_and_keys_the_18_character_id(rig_f
         refused = await api.http.post("/webhooks/salesforce", content=cdc_body(record, "Closed Won"))
         assert refused.status_code == 401
         assert not await exists(rig.client, workflow_id)
-        answer = await api.http.post("/webhooks/salesforce", content=cdc_body(record, "Closed Won"),
-                                     headers={"X-Baton-Token": SF_TOKEN})
+        answer = await api.http.post(
+            "/webhooks/salesforce", content=cdc_body(record, "Closed Won"), headers={"X-Baton-Token": SF_TOKEN}
+        )
         assert answer.status_code == 202, answer.text
         assert answer.json()[0] | {"outcome": "started", "workflow_id": workflow_id} == answer.json()[0]
 
@@ -119,16 +138,18 @@ async def test_salesforce_outbound_message_acks_after_starting_every_notificatio
         other_id = f"baton-salesforce-{normalise_salesforce_id(other)}"
         api.track(other_id)
         body = outbound_body((won, "Closed Won"), (lost, "Closed Lost"), (other, "Closed Won"))
-        answer = await api.http.post(f"/webhooks/salesforce/outbound?token={SF_TOKEN}", content=body,
-                                     headers={"Content-Type": "text/xml"})
+        answer = await api.http.post(
+            f"/webhooks/salesforce/outbound?token={SF_TOKEN}", content=body, headers={"Content-Type": "text/xml"}
+        )
         assert answer.status_code == 200, answer.text
         assert answer.headers["content-type"].startswith("text/xml")
         assert "<Ack>true</Ack>" in answer.text
         assert await exists(rig.client, won_id) and await exists(rig.client, other_id)
 
         wrong_org = outbound_body((sf_id(), "Closed Won"), org="00D5g000004AbCdEAK")
-        refused = await api.http.post("/webhooks/salesforce/outbound", content=wrong_org,
-                                      headers={"X-Baton-Token": SF_TOKEN})
+        refused = await api.http.post(
+            "/webhooks/salesforce/outbound", content=wrong_org, headers={"X-Baton-Token": SF_TOKEN}
+        )
         assert refused.status_code == 401 and "Ack" not in refused.text
 
 
@@ -139,10 +160,14 @@ async def test_pipedrive_won_deal_with_basic_auth(rig_factory):
         api.track(workflow_id)
         refused = await api.http.post("/webhooks/pipedrive", content=pipedrive_won(number))
         assert refused.status_code == 401
-        wrong = await api.http.post("/webhooks/pipedrive", content=pipedrive_won(number), headers=basic(PD_USER, "nope"))
+        wrong = await api.http.post(
+            "/webhooks/pipedrive", content=pipedrive_won(number), headers=basic(PD_USER, "nope")
+        )
         assert wrong.status_code == 401
         assert not await exists(rig.client, workflow_id)
-        answer = await api.http.post("/webhooks/pipedrive", content=pipedrive_won(number), headers=basic(PD_USER, PD_PASSWORD))
+        answer = await api.http.post(
+            "/webhooks/pipedrive", content=pipedrive_won(number), headers=basic(PD_USER, PD_PASSWORD)
+        )
         assert answer.status_code == 202, answer.text
         assert [o["outcome"] for o in answer.json()] == ["started"]
         assert await exists(rig.client, workflow_id)

@@ -24,9 +24,25 @@ def test_run_starts_everything_and_stops_on_interrupt(tmp_path):
     data = tmp_path / "data"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BATON_", "TEMPORAL_", "DATABASE_URL"))}
     process = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "run", "--data", str(data), "--temporal-port", str(temporal),
-         "--ui-port", str(ui), "--api-port", str(api)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "cli.main",
+            "run",
+            "--data",
+            str(data),
+            "--temporal-port",
+            str(temporal),
+            "--ui-port",
+            str(ui),
+            "--api-port",
+            str(api),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         base = f"http://127.0.0.1:{api}"
@@ -42,8 +58,12 @@ def test_run_starts_everything_and_stops_on_interrupt(tmp_path):
             raise AssertionError("the API never became ready")
         key = (data / "api.key").read_text().strip()
         assert (data / "codec.keys").exists() and (data / "temporal.db").exists()
-        event = {"type": "deal", "source": "runtest", "stage": "closed_won",
-                 "deal": {"id": "R-1", "account": "Run Test Co", "acv": 40000, "closed_at": "2026-03-02T15:00:00Z"}}
+        event = {
+            "type": "deal",
+            "source": "runtest",
+            "stage": "closed_won",
+            "deal": {"id": "R-1", "account": "Run Test Co", "acv": 40000, "closed_at": "2026-03-02T15:00:00Z"},
+        }
         answer = httpx.post(f"{base}/v1/events", json=event, headers={"Authorization": f"Bearer {key}"}, timeout=30)
         assert answer.status_code == 202 and answer.json()[0]["outcome"] == "started"
         for _ in range(150):

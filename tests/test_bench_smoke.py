@@ -20,8 +20,13 @@ BATON_ONLY = {"read_model_lag", "scorecard_sqlite", "scorecard_postgresql"}
 def test_the_bench_produces_every_figure(tmp_path):
     output = tmp_path / "results.json"
     # A child process: the bench starts its own servers and leaves with os._exit, as `make bench` does.
-    done = subprocess.run([sys.executable, "-m", "bench.run", "--tiny", "--output", str(output)],
-                          cwd=Path(__file__).parent.parent, capture_output=True, text=True, timeout=240)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--tiny", "--output", str(output)],
+        cwd=Path(__file__).parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     figures = json.loads(output.read_text())["figures"]
     assert set(figures) == FIGURES

@@ -24,8 +24,14 @@ def test_worked_example(capsys):
     assert result["fields"]["goals"]["weight"] == 3 and result["fields"]["goals"]["status"] == 1.0
     assert result["fields"]["risks"]["status"] == 0.0 and result["fields"]["risks"]["reason"]
     assert set(result["fields"]) == {
-        "goals", "stakeholders", "success_criteria", "risks", "scope",
-        "sales_conversations", "contract_terms", "communication_preferences",
+        "goals",
+        "stakeholders",
+        "success_criteria",
+        "risks",
+        "scope",
+        "sales_conversations",
+        "contract_terms",
+        "communication_preferences",
     }
 
 

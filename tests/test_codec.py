@@ -225,9 +225,13 @@ async def test_codec_server_decodes_history_from_the_old_key_and_plain_payloads(
 
 async def test_codec_server_refuses_undecryptable_payloads_loudly(codec_api):
     foreign = await EncryptionCodec({"k9": K3}).encode([plain()])
-    answer = await codec_api.post("/codec/decode", json={"payloads": [proto_json(foreign[0])]}, headers=auth("operator"))
+    answer = await codec_api.post(
+        "/codec/decode", json={"payloads": [proto_json(foreign[0])]}, headers=auth("operator")
+    )
     assert answer.status_code == 400 and "'k9'" in answer.json()["detail"]
-    answer = await codec_api.post("/codec/decode", json={"payloads": [{"data": "@@not base64@@"}]}, headers=auth("operator"))
+    answer = await codec_api.post(
+        "/codec/decode", json={"payloads": [{"data": "@@not base64@@"}]}, headers=auth("operator")
+    )
     assert answer.status_code == 400
 
 
@@ -284,12 +288,21 @@ async def test_a_signed_in_session_reaches_the_codec_with_a_cookie(monkeypatch):
     from temporalio.client import Client
 
     operator, analyst = "op-key-123", "ae-key-456"
-    keys = ",".join(f"{hashlib.sha256(k.encode()).hexdigest()}:{r}" for k, r in ((operator, "operator"), (analyst, "ae")))
+    keys = ",".join(
+        f"{hashlib.sha256(k.encode()).hexdigest()}:{r}" for k, r in ((operator, "operator"), (analyst, "ae"))
+    )
     key = base64.b64encode(bytes(range(32))).decode()
     monkeypatch.setenv("BATON_CODEC_KEYS", f"k1:{key}")
     client = await Client.connect("127.0.0.1:1", lazy=True)
     app = create_app(settings=ApiSettings(api_keys=keys), client=client)
-    body = {"payloads": [{"metadata": {"encoding": base64.b64encode(b"json/plain").decode()}, "data": base64.b64encode(b'"x"').decode()}]}
+    body = {
+        "payloads": [
+            {
+                "metadata": {"encoding": base64.b64encode(b"json/plain").decode()},
+                "data": base64.b64encode(b'"x"').decode(),
+            }
+        ]
+    }
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:

@@ -83,8 +83,14 @@ async def encrypted_handoff(tmp_path) -> AsyncIterator[Encrypted]:
         acts = activities_of(CrmActivities({}), NotifyActivities([LogSink()]), store, UsageActivities(NoUsageSource()))
         task_queue = f"tq-{uuid.uuid4()}"
         with ThreadPoolExecutor(max_workers=4) as pool:
-            async with Worker(env.client, task_queue=task_queue, workflows=WORKFLOWS, workflow_runner=WORKFLOW_RUNNER, activities=acts,
-                              activity_executor=pool):
+            async with Worker(
+                env.client,
+                task_queue=task_queue,
+                workflows=WORKFLOWS,
+                workflow_runner=WORKFLOW_RUNNER,
+                activities=acts,
+                activity_executor=pool,
+            ):
                 the_deal = deal(closed_at=await env.get_current_time(), account="Northwind Logistics")
                 handle = await env.client.start_workflow(
                     DealHandoffWorkflow.run,
@@ -116,8 +122,11 @@ def _b64(key: bytes) -> str:
 
 async def _raw_history(encrypted: Encrypted) -> WorkflowHistory:
     """The history as the server stores it, read by a client that holds no keys."""
-    plain = Client(encrypted.env.client.service_client, namespace=encrypted.env.client.namespace,
-                   data_converter=pydantic_data_converter)
+    plain = Client(
+        encrypted.env.client.service_client,
+        namespace=encrypted.env.client.namespace,
+        data_converter=pydantic_data_converter,
+    )
     return await plain.get_workflow_handle(encrypted.handle.id).fetch_history()
 
 
@@ -158,8 +167,11 @@ async def test_history_holds_no_contact_data_in_clear(encrypted_handoff):
     summary = history.events[0].user_metadata.summary
     assert summary.metadata.get("encoding") == ENCODING
     # A client without the keys cannot read the state either: it gets ciphertext it cannot parse.
-    plain = Client(encrypted_handoff.env.client.service_client, namespace=encrypted_handoff.env.client.namespace,
-                   data_converter=pydantic_data_converter)
+    plain = Client(
+        encrypted_handoff.env.client.service_client,
+        namespace=encrypted_handoff.env.client.namespace,
+        data_converter=pydantic_data_converter,
+    )
     with pytest.raises(KeyError, match="Unknown payload encoding binary/encrypted"):
         await plain.get_workflow_handle(encrypted_handoff.handle.id).query(DealHandoffWorkflow.state)
 

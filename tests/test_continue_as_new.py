@@ -27,12 +27,18 @@ SUGGEST_AFTER_EVENTS = 60
 
 
 async def test_a_long_handoff_continues_as_new_keeping_its_state_and_its_timers(tmp_path):
-    async with dev_server("--dynamic-config-value", f"limit.historyCount.suggestContinueAsNew={SUGGEST_AFTER_EVENTS}") as env:
+    async with dev_server(
+        "--dynamic-config-value", f"limit.historyCount.suggestContinueAsNew={SUGGEST_AFTER_EVENTS}"
+    ) as env:
         async with worker_stack(env.client, tmp_path) as stack:
             won = deal(closed_at=datetime.now(UTC))
             workflow_id = handoff_workflow_id(won.crm, won.deal_id)
-            handle = await env.client.start_workflow(DealHandoffWorkflow.run, HandoffInput(deal=won, policy=Policy()),
-                                                     id=workflow_id, task_queue=stack.task_queue)
+            handle = await env.client.start_workflow(
+                DealHandoffWorkflow.run,
+                HandoffInput(deal=won, policy=Policy()),
+                id=workflow_id,
+                task_queue=stack.task_queue,
+            )
             first_run = handle.result_run_id
             latest = env.client.get_workflow_handle_for(DealHandoffWorkflow.run, workflow_id)
 
@@ -44,14 +50,18 @@ async def test_a_long_handoff_continues_as_new_keeping_its_state_and_its_timers(
             # Each document change adds a handful of events; keep going until the run has moved on.
             for index in range(40):
                 goals.append(f"Cut onboarding from 40 to {20 + index} days within two quarters.")
-                await latest.execute_update(DealHandoffWorkflow.update_document,
-                                            DocumentUpdate(fields=DocumentPatch(goals=goals[-1])))
+                await latest.execute_update(
+                    DealHandoffWorkflow.update_document, DocumentUpdate(fields=DocumentPatch(goals=goals[-1]))
+                )
                 if (await latest.describe()).run_id != first_run:
                     break
             described = await latest.describe()
             assert described.run_id != first_run, "the run never continued as new"
 
-            first = [event async for event in env.client.get_workflow_handle(workflow_id, run_id=first_run).fetch_history_events()]
+            first = [
+                event
+                async for event in env.client.get_workflow_handle(workflow_id, run_id=first_run).fetch_history_events()
+            ]
             assert first[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
             assert len(first) < SUGGEST_AFTER_EVENTS + 40  # bounded: it moved on soon after the suggestion
 
@@ -66,8 +76,9 @@ async def test_a_long_handoff_continues_as_new_keeping_its_state_and_its_timers(
             assert state.timeline[0].kind is Kind.STARTED and state.timeline[0].seq == 1
             # And it goes on working: one more change lands on the new run.
             goals.append("Cut onboarding from 40 to 15 days within two quarters.")
-            after = await latest.execute_update(DealHandoffWorkflow.update_document,
-                                                DocumentUpdate(fields=DocumentPatch(goals=goals[-1])))
+            after = await latest.execute_update(
+                DealHandoffWorkflow.update_document, DocumentUpdate(fields=DocumentPatch(goals=goals[-1]))
+            )
             assert after.document.goals == goals[-1]
             assert after.timeline[-1].seq > state.timeline[-1].seq
 

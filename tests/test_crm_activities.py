@@ -258,7 +258,9 @@ class FakeCrm:
 
 
 @contextlib.asynccontextmanager
-async def crm_activities(case: Case, routes: dict[tuple[str, str], Any]) -> AsyncIterator[tuple[CrmActivities, FakeCrm]]:
+async def crm_activities(
+    case: Case, routes: dict[tuple[str, str], Any]
+) -> AsyncIterator[tuple[CrmActivities, FakeCrm]]:
     server = FakeCrm(routes)
     async with httpx.AsyncClient(transport=httpx.MockTransport(server)) as http:
         yield CrmActivities({case.crm: case.client(http)}), server
@@ -286,8 +288,17 @@ async def test_event_values_win_over_fetched_ones(case: Case):
     async with crm_activities(case, case.reads) as (acts, _):
         deal = await ActivityEnvironment().run(acts.fetch_deal, FetchDeal(deal=event))
 
-    assert (deal.account, deal.amount, deal.ae, deal.contract_months) == ("Acme (from the event)", 52000, "ae@example.com", 24)
-    assert (deal.currency, deal.stage, deal.closed_at) == (case.fetched["currency"], case.fetched["stage"], case.fetched["closed_at"])
+    assert (deal.account, deal.amount, deal.ae, deal.contract_months) == (
+        "Acme (from the event)",
+        52000,
+        "ae@example.com",
+        24,
+    )
+    assert (deal.currency, deal.stage, deal.closed_at) == (
+        case.fetched["currency"],
+        case.fetched["stage"],
+        case.fetched["closed_at"],
+    )
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -353,7 +364,10 @@ async def test_task_creation_posts_the_task(case: Case):
         body="Walk through the handoff document.",
         due=DUE,
     )
-    async with crm_activities(case, {("POST", case.task_path): httpx.Response(201, json=case.task_created)}) as (acts, server):
+    async with crm_activities(case, {("POST", case.task_path): httpx.Response(201, json=case.task_created)}) as (
+        acts,
+        server,
+    ):
         result = await ActivityEnvironment().run(acts.create_task, task)
 
     assert server.sent("POST", case.task_path) == case.task_sent
@@ -363,7 +377,10 @@ async def test_task_creation_posts_the_task(case: Case):
 @pytest.mark.parametrize("case", CASES)
 async def test_task_for_an_owner_the_crm_does_not_know_is_left_unassigned(case: Case):
     task = CrmTask(deal=event_deal(case), key="k-2", owner="jane@example.com", subject="Brief the CSM")
-    async with crm_activities(case, {("POST", case.task_path): httpx.Response(201, json=case.task_created)}) as (acts, server):
+    async with crm_activities(case, {("POST", case.task_path): httpx.Response(201, json=case.task_created)}) as (
+        acts,
+        server,
+    ):
         result = await ActivityEnvironment().run(acts.create_task, task)
 
     sent = json.dumps(server.sent("POST", case.task_path))

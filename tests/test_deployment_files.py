@@ -20,7 +20,14 @@ DEPLOY = ROOT / "deploy"
 DASHBOARDS = DEPLOY / "grafana" / "dashboards"
 
 # The names `temporal operator search-attribute create --type` takes, by the SDK's indexed type.
-CLI_TYPE = {"KEYWORD": "Keyword", "DOUBLE": "Double", "BOOL": "Bool", "DATETIME": "Datetime", "INT": "Int", "TEXT": "Text"}
+CLI_TYPE = {
+    "KEYWORD": "Keyword",
+    "DOUBLE": "Double",
+    "BOOL": "Bool",
+    "DATETIME": "Datetime",
+    "INT": "Int",
+    "TEXT": "Text",
+}
 DASHBOARD_METRICS = [
     "baton_handoffs_started_total",
     "baton_sla_breaches_total",
@@ -109,8 +116,14 @@ def test_namespace_job_registers_every_search_attribute_with_its_type(services):
 
 def test_baton_processes_share_temporal_and_the_database(services):
     api, worker = env(services["baton-api"]), env(services["baton-worker"])
-    for variable in ("TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "DATABASE_URL", "BATON_TASK_QUEUE", "BATON_CODEC_KEYS",
-                     "OTEL_EXPORTER_OTLP_ENDPOINT"):
+    for variable in (
+        "TEMPORAL_ADDRESS",
+        "TEMPORAL_NAMESPACE",
+        "DATABASE_URL",
+        "BATON_TASK_QUEUE",
+        "BATON_CODEC_KEYS",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+    ):
         assert api[variable] == worker[variable], variable
     assert api["TEMPORAL_ADDRESS"] == "temporal:7233"
     assert re.match(r"postgresql(\+psycopg2)?://[^@]+@postgresql:5432/baton$", api["DATABASE_URL"])
@@ -210,6 +223,7 @@ def test_docker_compose_accepts_the_file():
     binary = shutil.which("docker-compose")
     if binary is None:
         pytest.skip("docker-compose is not on PATH; the YAML checks above still ran")
-    result = subprocess.run([binary, "-f", str(COMPOSE_FILE), "config", "-q"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [binary, "-f", str(COMPOSE_FILE), "config", "-q"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr

@@ -52,7 +52,9 @@ async def stack(dev, tmp_path_factory) -> AsyncIterator[Stack]:
     async with worker_stack(dev.client, tmp_path_factory.mktemp("e2e")) as running:
         yield running
         # Nothing may outlive the file's worker: end every run it left open.
-        async for execution in dev.client.list_workflows(f"TaskQueue = '{running.task_queue}' AND ExecutionStatus = 'Running'"):
+        async for execution in dev.client.list_workflows(
+            f"TaskQueue = '{running.task_queue}' AND ExecutionStatus = 'Running'"
+        ):
             try:
                 await dev.client.get_workflow_handle(execution.id).terminate("test file done")
             except RPCError as err:
@@ -113,7 +115,9 @@ async def test_visibility_listing_search_attributes_and_ui_metadata(stack, http)
     reader = auth("operator")
 
     async def both_listed_in_intake_review():
-        page = await http.get("/v1/handoffs", params={"tier": "ready", "ae": ae, "phase": "intake_review"}, headers=reader)
+        page = await http.get(
+            "/v1/handoffs", params={"tier": "ready", "ae": ae, "phase": "intake_review"}, headers=reader
+        )
         assert page.status_code == 200, page.text
         rows = page.json()["handoffs"]
         assert sorted(r["id"] for r in rows) == sorted(ids), rows
@@ -123,20 +127,32 @@ async def test_visibility_listing_search_attributes_and_ui_metadata(stack, http)
     await assert_eventually(both_listed_in_intake_review, timeout=VISIBLE_WITHIN, interval=0.2)
 
     # Filters that must exclude the runs, and ones that must keep them.
-    for params, expected in [({"ae": ae, "breached": "false"}, 2), ({"ae": ae, "breached": "true"}, 0),
-                             ({"ae": ae, "phase": "onboarding"}, 0), ({"ae": ae, "tier": "gaps"}, 0)]:
+    for params, expected in [
+        ({"ae": ae, "breached": "false"}, 2),
+        ({"ae": ae, "breached": "true"}, 0),
+        ({"ae": ae, "phase": "onboarding"}, 0),
+        ({"ae": ae, "tier": "gaps"}, 0),
+    ]:
         page = await http.get("/v1/handoffs", params=params, headers=reader)
         assert len(page.json()["handoffs"]) == expected, (params, page.text)
 
     # Paging: one row per page, the token leads to the other row, and the last page has no token.
     first = (await http.get("/v1/handoffs", params={"ae": ae, "page_size": 1}, headers=reader)).json()
     assert len(first["handoffs"]) == 1 and first["next_page_token"]
-    second = (await http.get("/v1/handoffs", params={"ae": ae, "page_size": 1, "page_token": first["next_page_token"]},
-                             headers=reader)).json()
+    second = (
+        await http.get(
+            "/v1/handoffs", params={"ae": ae, "page_size": 1, "page_token": first["next_page_token"]}, headers=reader
+        )
+    ).json()
     assert len(second["handoffs"]) == 1 and {first["handoffs"][0]["id"], second["handoffs"][0]["id"]} == set(ids)
     if second["next_page_token"]:
-        third = (await http.get("/v1/handoffs", params={"ae": ae, "page_size": 1, "page_token": second["next_page_token"]},
-                                headers=reader)).json()
+        third = (
+            await http.get(
+                "/v1/handoffs",
+                params={"ae": ae, "page_size": 1, "page_token": second["next_page_token"]},
+                headers=reader,
+            )
+        ).json()
         assert third == {"handoffs": [], "next_page_token": None}
 
     handle = stack.client.get_workflow_handle(ids[0])
@@ -186,9 +202,14 @@ async def test_demo_posts_every_kind_of_deal(stack, http):
     outcomes = await demo_cmd.post_demo(http, KEYS["crm"], out=printed.append)
     kinds = [(o["deal_id"], o["kind"], o["outcome"]) for o in outcomes]
     assert kinds == [
-        ("DEMO-1001", "won", "started"), ("DEMO-1002", "won", "started"), ("DEMO-1003", "won", "started"),
-        ("DEMO-1004", "won", "started"), ("DEMO-1005", "won", "started"), ("DEMO-1006", "won", "started"),
-        ("DEMO-1006", "lost", "ended"), ("DEMO-1007", "won", "started"),
+        ("DEMO-1001", "won", "started"),
+        ("DEMO-1002", "won", "started"),
+        ("DEMO-1003", "won", "started"),
+        ("DEMO-1004", "won", "started"),
+        ("DEMO-1005", "won", "started"),
+        ("DEMO-1006", "won", "started"),
+        ("DEMO-1006", "lost", "ended"),
+        ("DEMO-1007", "won", "started"),
     ]
     assert any("6 handoffs started" in line for line in printed)  # the lost deal's run ended at once
 
@@ -196,10 +217,18 @@ async def test_demo_posts_every_kind_of_deal(stack, http):
         found = {}
         for number in (1001, 1002, 1003, 1004, 1005, 1007):
             described = await stack.client.get_workflow_handle(f"baton-demo-DEMO-{number}").describe()
-            found[number] = (described.typed_search_attributes.get(sa.APPROACH), described.typed_search_attributes.get(sa.TIER))
+            found[number] = (
+                described.typed_search_attributes.get(sa.APPROACH),
+                described.typed_search_attributes.get(sa.TIER),
+            )
         assert {n: a for n, (a, _) in found.items()} == {
-            1001: "automated", 1002: "structured", 1003: "white_glove", 1004: "partner_mediated", 1005: "internal",
-            1007: "structured"}
+            1001: "automated",
+            1002: "structured",
+            1003: "white_glove",
+            1004: "partner_mediated",
+            1005: "internal",
+            1007: "structured",
+        }
         assert found[1007][1] in ("gaps", "blocked") and found[1002][1] == "ready"
 
     await assert_eventually(approaches, timeout=VISIBLE_WITHIN, interval=0.2)
@@ -216,7 +245,9 @@ async def test_demo_posts_every_kind_of_deal(stack, http):
     again = await demo_cmd.post_demo(http, KEYS["crm"], out=printed.append)
     # Won, then lost: that deal keeps its one (closed) run, so neither event starts or ends anything now.
     assert {(o["deal_id"], o["outcome"]) for o in again if o["outcome"] != "duplicate"} == {
-        ("DEMO-1006", "already_handed_off"), ("DEMO-1006", "ignored")}
+        ("DEMO-1006", "already_handed_off"),
+        ("DEMO-1006", "ignored"),
+    }
     assert any("No new open handoff" in line for line in printed)
 
 

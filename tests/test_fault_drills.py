@@ -96,8 +96,11 @@ def hubspot(deployment: Deployment, deal: int, attempt: int = 0, stage: str = "c
     timestamp = str(int(time.time() * 1000))
     uri = f"{deployment.api_url}/webhooks/hubspot"
     mac = hmac.new(HUBSPOT_SECRET.encode(), b"POST" + uri.encode() + body + timestamp.encode(), hashlib.sha256)
-    return body, {"X-HubSpot-Signature-v3": base64.b64encode(mac.digest()).decode(),
-                  "X-HubSpot-Request-Timestamp": timestamp, "Content-Type": "application/json"}
+    return body, {
+        "X-HubSpot-Signature-v3": base64.b64encode(mac.digest()).decode(),
+        "X-HubSpot-Request-Timestamp": timestamp,
+        "Content-Type": "application/json",
+    }
 
 
 def salesforce(record: str, replay: int = 0) -> tuple[bytes, dict]:
@@ -125,9 +128,20 @@ def pipedrive(deal: int, retry: int = 0) -> tuple[bytes, dict]:
 
 def generic(deal_id: str, ae: str = "ae-drill") -> dict:
     now = datetime.now(UTC)
-    return {"type": "deal", "source": "drill", "stage": "closed_won", "deal": {
-        "id": deal_id, "account": "Drill Generic", "amount": 84000, "currency": "EUR",
-        "created_at": (now - timedelta(days=40)).isoformat(), "closed_at": now.isoformat(), "ae": ae}}
+    return {
+        "type": "deal",
+        "source": "drill",
+        "stage": "closed_won",
+        "deal": {
+            "id": deal_id,
+            "account": "Drill Generic",
+            "amount": 84000,
+            "currency": "EUR",
+            "created_at": (now - timedelta(days=40)).isoformat(),
+            "closed_at": now.isoformat(),
+            "ae": ae,
+        },
+    }
 
 
 def new_number() -> int:
@@ -227,8 +241,12 @@ async def test_a_redelivery_storm_starts_exactly_one_run_per_deal(deployment, ht
     outcomes = Counter((source, o["outcome"]) for source, _, body in answers for o in body)
     assert {outcome for (_, outcome) in outcomes} <= {"started", "duplicate"}, outcomes
     # The answer says truthfully which delivery started the handoff: one, however many arrived at once.
-    assert {source: outcomes[(source, "started")] for source in ("hubspot", "salesforce", "pipedrive", "drill")} \
-        == {"hubspot": 1, "salesforce": 1, "pipedrive": 1, "drill": 1}, outcomes
+    assert {source: outcomes[(source, "started")] for source in ("hubspot", "salesforce", "pipedrive", "drill")} == {
+        "hubspot": 1,
+        "salesforce": 1,
+        "pipedrive": 1,
+        "drill": 1,
+    }, outcomes
 
     for crm, deal_id in sorted(deals):
         workflow_id = f"baton-{crm}-{deal_id}"
@@ -292,8 +310,9 @@ async def test_a_crm_404_is_not_retried_and_the_handoff_goes_on_with_the_carried
     stub.script_deal(str(deal), 404)
     body, headers = hubspot(deployment, deal)
     assert (await http.post("/webhooks/hubspot", content=body, headers=headers)).status_code == 202
-    s = await wait_delivered(http, stub, "hubspot", str(deal), ("crm_write_failed", {"what": "fetch deal"}),
-                             ("csm_assigned", {}))
+    s = await wait_delivered(
+        http, stub, "hubspot", str(deal), ("crm_write_failed", {"what": "fetch deal"}), ("csm_assigned", {})
+    )
     assert_once(s, "crm_write_failed", what="fetch deal")
     assert stub.crm_calls[str(deal)] == 1  # a 4xx is final: no retry
     assert s["deal"]["deal_id"] == str(deal) and s["phase"] != "pre_close"
@@ -334,8 +353,12 @@ async def test_a_killed_worker_loses_no_deadline_and_repeats_no_side_effect(depl
             assert stub.held
 
         await assert_eventually(timers_pending_and_a_notification_in_flight, timeout=VISIBLE, interval=0.2)
-        dues = [datetime.fromisoformat(kinds(await state(http, "drill", d), "deadline_set", sla="csm_briefed")[0]
-                                       ["details"]["due"]) for d in deal_ids]
+        dues = [
+            datetime.fromisoformat(
+                kinds(await state(http, "drill", d), "deadline_set", sla="csm_briefed")[0]["details"]["due"]
+            )
+            for d in deal_ids
+        ]
         deployment.worker.kill()
     finally:
         # The receiver applies what it was holding; the killed worker never hears the answer.
@@ -355,8 +378,15 @@ async def test_a_killed_worker_loses_no_deadline_and_repeats_no_side_effect(depl
         deployment.start_worker()  # also when the drill fails: the drills after it need a worker
 
     for deal_id in deal_ids:
-        s = await wait_delivered(http, stub, "drill", deal_id, ("sla_breached", {"sla": "csm_briefed"}),
-                                 ("escalated", {"sla": "csm_briefed"}), ("notified", {"event": "escalated"}))
+        s = await wait_delivered(
+            http,
+            stub,
+            "drill",
+            deal_id,
+            ("sla_breached", {"sla": "csm_briefed"}),
+            ("escalated", {"sla": "csm_briefed"}),
+            ("notified", {"event": "escalated"}),
+        )
         assert_once(s, "started")
         assert_once(s, "sla_breached", sla="csm_briefed")
         assert_once(s, "escalated", sla="csm_briefed")
@@ -380,8 +410,9 @@ async def test_open_handoffs_and_their_timers_survive_a_temporal_restart(deploym
     for deal_id in deal_ids:
         assert (await http.post("/v1/events", json=generic(deal_id), headers=key("crm"))).status_code == 202
     for deal_id in deal_ids:
-        s = await wait_delivered(http, stub, "drill", deal_id, ("deadline_set", {"sla": "csm_briefed"}),
-                                 ("csm_assigned", {}))
+        s = await wait_delivered(
+            http, stub, "drill", deal_id, ("deadline_set", {"sla": "csm_briefed"}), ("csm_assigned", {})
+        )
         assert not kinds(s, "sla_breached")
     api_pid = deployment.api.popen.pid
 
@@ -401,8 +432,15 @@ async def test_open_handoffs_and_their_timers_survive_a_temporal_restart(deploym
     await assert_eventually(ready, timeout=VISIBLE, interval=0.3)
     assert deployment.api.running and deployment.api.popen.pid == api_pid  # recovered without a restart
     for deal_id in deal_ids:
-        s = await wait_delivered(http, stub, "drill", deal_id, ("sla_breached", {"sla": "csm_briefed"}),
-                                 ("escalated", {"sla": "csm_briefed"}), ("notified", {"event": "escalated"}))
+        s = await wait_delivered(
+            http,
+            stub,
+            "drill",
+            deal_id,
+            ("sla_breached", {"sla": "csm_briefed"}),
+            ("escalated", {"sla": "csm_briefed"}),
+            ("notified", {"event": "escalated"}),
+        )
         assert_once(s, "started")
         assert_once(s, "sla_breached", sla="csm_briefed")
         assert_each_delivered_once(stub, s)

@@ -187,8 +187,25 @@ def test_communication_preferences(text: str, status: float, mentions: str) -> N
 
 @pytest.mark.parametrize(
     "text",
-    ["TBD", "tbd.", "N/A", "n/a", "none", "-", "?", "See notes", "see attached", "see CRM", "Ask AE!",
-     "same as above", "Unknown", "todo", "TBD - see notes", "Improve efficiency.", "streamline processes"],
+    [
+        "TBD",
+        "tbd.",
+        "N/A",
+        "n/a",
+        "none",
+        "-",
+        "?",
+        "See notes",
+        "see attached",
+        "see CRM",
+        "Ask AE!",
+        "same as above",
+        "Unknown",
+        "todo",
+        "TBD - see notes",
+        "Improve efficiency.",
+        "streamline processes",
+    ],
 )
 def test_placeholders(text: str) -> None:
     assert is_placeholder(text)

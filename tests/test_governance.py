@@ -61,12 +61,17 @@ async def review(env, tmp_path, states, month: date | None, threshold: float = 8
     try:
         with ThreadPoolExecutor(max_workers=2) as pool:
             async with Worker(
-                env.client, task_queue=task_queue, workflows=[MonthlyGovernanceWorkflow],
-                activities=[ReportActivities(engine).governance, NotifyActivities([sink]).notify], activity_executor=pool,
+                env.client,
+                task_queue=task_queue,
+                workflows=[MonthlyGovernanceWorkflow],
+                activities=[ReportActivities(engine).governance, NotifyActivities([sink]).notify],
+                activity_executor=pool,
             ):
                 result = await env.client.execute_workflow(
-                    MonthlyGovernanceWorkflow.run, GovernanceInput(month=month, threshold=threshold),
-                    id=f"baton-governance-{uuid.uuid4().hex[:6]}", task_queue=task_queue,
+                    MonthlyGovernanceWorkflow.run,
+                    GovernanceInput(month=month, threshold=threshold),
+                    id=f"baton-governance-{uuid.uuid4().hex[:6]}",
+                    task_queue=task_queue,
                 )
     finally:
         engine.dispose()
@@ -78,10 +83,16 @@ async def test_two_months_under_80_alert(env, tmp_path):
     states = month_of({ENT: (70, 75), MID: (90, 70)})
     result, sent = await review(env, tmp_path, states, date(2026, 4, 1))
     assert result.alerted is True and result.review.root_cause == [ENT]
-    assert (result.review.current.overall.completion_rate, result.review.previous.overall.completion_rate) == (72.5, 80.0)
+    assert (result.review.current.overall.completion_rate, result.review.previous.overall.completion_rate) == (
+        72.5,
+        80.0,
+    )
     assert [(n.event, n.to) for n in sent] == [("governance_report", ["revops"]), ("governance_alert", ALERT_TO)]
     report, alert = sent
-    assert report.key == "governance-2026-04-report" and "enterprise: 1 handoffs, completion 75.0% (was 70.0%)" in report.text
+    assert (
+        report.key == "governance-2026-04-report"
+        and "enterprise: 1 handoffs, completion 75.0% (was 70.0%)" in report.text
+    )
     assert alert.details == {"groups": [ENT], "threshold": 80.0} and "root-cause analysis" in alert.text
 
 
@@ -117,8 +128,8 @@ def test_previous_month(today, expected):
 
 @pytest_asyncio.fixture(scope="module")
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    environment = await WorkflowEnvironment.start_local(dev_server_existing_path=dev_server_path(),
-        data_converter=data_converter()
+    environment = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=dev_server_path(), data_converter=data_converter()
     )
     yield environment
     await environment.shutdown()
@@ -129,7 +140,11 @@ async def test_ensure_schedule_creates_once(dev_env):
     assert await ensure_schedule(dev_env.client, "other-queue") is False  # left as it was
     described = await dev_env.client.get_schedule_handle(SCHEDULE_ID).describe()
     [calendar] = described.schedule.spec.calendars
-    assert (calendar.day_of_month, calendar.hour, calendar.minute) == ((ScheduleRange(1),), (ScheduleRange(6),), (ScheduleRange(0),))
+    assert (calendar.day_of_month, calendar.hour, calendar.minute) == (
+        (ScheduleRange(1),),
+        (ScheduleRange(6),),
+        (ScheduleRange(0),),
+    )
     upcoming = described.info.next_action_times[:2]
     assert upcoming and all((t.astimezone(UTC).day, t.astimezone(UTC).hour, t.minute) == (1, 6, 0) for t in upcoming)
     action = described.schedule.action

@@ -8,7 +8,14 @@ from temporalio.service import RPCError
 
 from domain.ids import onboarding_workflow_id, post_check_workflow_id
 from domain.messages import (
-    FirstTouch, IntakeReviewInput, IntroAction, IntroUpdate, KickoffHeld, MilestoneReached, PostCheckAnswers, Sentiment,
+    FirstTouch,
+    IntakeReviewInput,
+    IntroAction,
+    IntroUpdate,
+    KickoffHeld,
+    MilestoneReached,
+    PostCheckAnswers,
+    Sentiment,
 )
 from domain.policy import Milestone, Policy
 from domain.roles import SlaName
@@ -28,12 +35,15 @@ async def to_onboarding(rig, env, policy=None):
     async def ready():
         state = await handle.query(DealHandoffWorkflow.state)
         assert state.phase is Phase.INTAKE_REVIEW
+
     await assert_eventually(ready)
     await handle.execute_update(DealHandoffWorkflow.intake_review, IntakeReviewInput(rating=4))
     await handle.execute_update(DealHandoffWorkflow.first_touch, FirstTouch(channel="call"))
     await handle.execute_update(DealHandoffWorkflow.intro, IntroUpdate(action=IntroAction.SCHEDULED))
     await handle.execute_update(DealHandoffWorkflow.intro, IntroUpdate(action=IntroAction.HELD))
-    state = await handle.execute_update(DealHandoffWorkflow.kickoff, KickoffHeld(success_plan=["SSO", "first campaign"]))
+    state = await handle.execute_update(
+        DealHandoffWorkflow.kickoff, KickoffHeld(success_plan=["SSO", "first campaign"])
+    )
     assert state.phase is Phase.ONBOARDING
     child = rig.client.get_workflow_handle_for(OnboardingTransitionWorkflow.run, onboarding_workflow_id(handle.id))
     await assert_eventually(lambda: _child_running(child))
@@ -49,14 +59,18 @@ async def _child_running(child):
 
 async def reach(child, *milestones, **note):
     for milestone in milestones:
-        await child.execute_update(OnboardingTransitionWorkflow.milestone, MilestoneReached(milestone=milestone, **note))
+        await child.execute_update(
+            OnboardingTransitionWorkflow.milestone, MilestoneReached(milestone=milestone, **note)
+        )
 
 
 async def test_hybrid_trigger_hands_over_when_milestones_come_first(rig_factory, env):
     async with rig_factory() as rig:
         _, handle, child = await to_onboarding(rig, env)
         await reach(child, Milestone.SETUP_COMPLETE, Milestone.TRAINING_DONE)
-        await reach(child, Milestone.ACTIVATION_ACHIEVED, sentiment=Sentiment.POSITIVE, expansion_signals=["more seats"])
+        await reach(
+            child, Milestone.ACTIVATION_ACHIEVED, sentiment=Sentiment.POSITIVE, expansion_signals=["more seats"]
+        )
         await reach(child, Milestone.FIRST_VALUE, risks=["champion on leave in May"])
         summary = await child.result()
         assert summary.trigger == "milestones" and summary.completion == 100.0 and summary.activation_achieved
@@ -67,6 +81,7 @@ async def test_hybrid_trigger_hands_over_when_milestones_come_first(rig_factory,
             state = await handle.query(DealHandoffWorkflow.state)
             assert state.phase is Phase.TRANSITIONED
             return state
+
         state = await assert_eventually(transitioned)
         assert set(state.milestones) == set(Milestone)
         assert "cs_introduction" in [n.event for n in rig.sink.sent]
@@ -86,7 +101,9 @@ async def test_hybrid_trigger_hands_over_at_30_days_when_milestones_lag(rig_fact
 
 async def test_milestone_trigger_waits_past_30_days(rig_factory, env):
     async with rig_factory() as rig:
-        policy = Policy.model_validate({"onboarding": {"trigger": "milestone", "required_milestones": ["setup_complete"]}})
+        policy = Policy.model_validate(
+            {"onboarding": {"trigger": "milestone", "required_milestones": ["setup_complete"]}}
+        )
         _, handle, child = await to_onboarding(rig, env, policy)
         await env.sleep(timedelta(days=31))
         assert (await child.query(OnboardingTransitionWorkflow.summary)).trigger == "pending"
@@ -149,6 +166,7 @@ async def test_failing_post_check_escalates_to_cs_manager(rig_factory, env, answ
             state = await handle.query(DealHandoffWorkflow.state)
             assert any(e.sla is SlaName.POST_CHECK and e.to.value == "cs_manager" for e in state.escalations)
             return state
+
         state = await assert_eventually(escalated)
         assert Kind.CHECK_FAILED in [e.kind for e in state.timeline]
 
@@ -182,16 +200,20 @@ async def test_partner_check_fails_when_the_csm_cannot_name_the_confirmer(rig_fa
 
         async def ready():
             assert (await handle.query(DealHandoffWorkflow.state)).phase is Phase.INTAKE_REVIEW
+
         await assert_eventually(ready)
         await env.sleep(timedelta(days=30, minutes=1))
         check = rig.client.get_workflow_handle_for(PostHandoffCheckWorkflow.run, post_check_workflow_id(handle.id))
         await assert_eventually(lambda: _started(check))
-        await check.execute_update(PostHandoffCheckWorkflow.answers, PostCheckAnswers(enough_context=True, partner_confirmed=False))
+        await check.execute_update(
+            PostHandoffCheckWorkflow.answers, PostCheckAnswers(enough_context=True, partner_confirmed=False)
+        )
         await check.result()
 
         async def escalated():
             state = await handle.query(DealHandoffWorkflow.state)
             assert state.deadlines[SlaName.PARTNER_CHECK].status is DeadlineStatus.BREACHED
             return state
+
         state = await assert_eventually(escalated)
         assert any(e.sla is SlaName.PARTNER_CHECK and e.to.value == "partner_manager" for e in state.escalations)

@@ -7,7 +7,14 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from domain.document import DocumentPatch, HandoffDocument
 from domain.messages import (
-    AeDeparture, CsmAssignment, DocumentUpdate, FirstTouch, IntakeReviewInput, IntroAction, IntroUpdate, KickoffHeld,
+    AeDeparture,
+    CsmAssignment,
+    DocumentUpdate,
+    FirstTouch,
+    IntakeReviewInput,
+    IntroAction,
+    IntroUpdate,
+    KickoffHeld,
     StageChanged,
 )
 from domain.policy import Policy
@@ -24,6 +31,7 @@ async def settled(handle, check=lambda s: True):
         state = await handle.query(DealHandoffWorkflow.state)
         assert state.quality is not None and check(state)
         return state
+
     return await assert_eventually(poll)
 
 
@@ -50,7 +58,9 @@ async def test_blocked_document_returns_to_sales_and_escalates(rig_factory, env)
         assert "not submitted" in str(err.value.cause)
         # The AE completes it and resubmits: the handoff proceeds to intake.
         patch = DocumentPatch(**READY_DOCUMENT.model_dump())
-        state = await handle.execute_update(DealHandoffWorkflow.update_document, DocumentUpdate(fields=patch, submit=True))
+        state = await handle.execute_update(
+            DealHandoffWorkflow.update_document, DocumentUpdate(fields=patch, submit=True)
+        )
         assert not state.returned_to_sales and state.phase is Phase.INTAKE_REVIEW
         assert state.quality.tier.value == "ready"
 
@@ -67,8 +77,11 @@ async def test_gaps_flag_the_csm_and_start_the_ae_follow_up(rig_factory, env):
         flagged = next(n for n in rig.sink.sent if n.event == "gaps_flagged")
         assert set(flagged.details["missing"]) >= {"risks", "communication_preferences", "success_criteria"}
         # The AE fills the gaps within 24h: the follow-up is met.
-        fix = DocumentPatch(risks=READY_DOCUMENT.risks, communication_preferences=READY_DOCUMENT.communication_preferences,
-                            success_criteria=READY_DOCUMENT.success_criteria)
+        fix = DocumentPatch(
+            risks=READY_DOCUMENT.risks,
+            communication_preferences=READY_DOCUMENT.communication_preferences,
+            success_criteria=READY_DOCUMENT.success_criteria,
+        )
         state = await handle.execute_update(DealHandoffWorkflow.update_document, DocumentUpdate(fields=fix))
         assert state.quality.tier.value == "ready"
         assert state.deadlines[SlaName.AE_FOLLOW_UP].status is DeadlineStatus.MET
@@ -90,7 +103,12 @@ async def test_gaps_left_open_breach_the_follow_up(rig_factory, env):
     [
         ({"acv": 8_000}, "automated", False, set()),
         ({"acv": 50_000}, "structured", True, set()),
-        ({"acv": 250_000, "executive_sponsor": "Priya Raman", "implementation_owner": "Olu Ade"}, "white_glove", True, {"impl_owner_contact"}),
+        (
+            {"acv": 250_000, "executive_sponsor": "Priya Raman", "implementation_owner": "Olu Ade"},
+            "white_glove",
+            True,
+            {"impl_owner_contact"},
+        ),
         ({"acv": 60_000, "deal_type": "expansion"}, "internal", False, set()),
         ({"acv": 60_000, "channel_partner": "Northwind Partners"}, "partner_mediated", True, {"partner_check"}),
     ],
@@ -142,7 +160,9 @@ async def test_recovery_owner_assigned_meets_the_sla(rig_factory, env):
         handle = await start_handoff(rig, deal(closed_at=now), document=READY_DOCUMENT)
         await settled(handle)
         await handle.execute_update(DealHandoffWorkflow.ae_departure, AeDeparture())
-        state = await handle.execute_update(DealHandoffWorkflow.ae_departure, AeDeparture(recovery_owner="peer-ae@example.com"))
+        state = await handle.execute_update(
+            DealHandoffWorkflow.ae_departure, AeDeparture(recovery_owner="peer-ae@example.com")
+        )
         assert state.owners.recovery_owner == "peer-ae@example.com"
         assert state.deadlines[SlaName.RECOVERY_OWNER].status is DeadlineStatus.MET
         await assert_eventually(lambda: _assert_in("recovery_owner_assigned", events(rig)))
@@ -168,7 +188,14 @@ async def test_pre_close_run_advances_when_won(rig_factory, env):
         handle = await start_handoff(rig, deal(closed_at=None, acv=150_000), won=False)
         await settled(handle, lambda s: s.owners.csm)
         won = deal(closed_at=now, acv=150_000)
-        await handle.signal(DealHandoffWorkflow.stage_changed, StageChanged(stage="closedwon", kind="won", deal=won.model_copy(update={"deal_id": (await handle.query(DealHandoffWorkflow.state)).deal.deal_id})))
+        await handle.signal(
+            DealHandoffWorkflow.stage_changed,
+            StageChanged(
+                stage="closedwon",
+                kind="won",
+                deal=won.model_copy(update={"deal_id": (await handle.query(DealHandoffWorkflow.state)).deal.deal_id}),
+            ),
+        )
         state = await settled(handle, lambda s: s.phase is Phase.DOCUMENTING)
         assert state.deadlines[SlaName.CSM_BRIEFED].due == now + timedelta(hours=48)
         # The named CSM stays: assignment is not repeated.
@@ -180,10 +207,17 @@ async def test_lead_assignment_overrides_and_is_recorded(rig_factory, env):
         now = await env.get_current_time()
         handle = await start_handoff(rig, deal(closed_at=now), document=READY_DOCUMENT)
         first = await settled(handle, lambda s: s.owners.csm)
-        state = await handle.execute_update(DealHandoffWorkflow.assign_csm, CsmAssignment(csm="csm-star", team="mid-market", by="lead@x.com"))
+        state = await handle.execute_update(
+            DealHandoffWorkflow.assign_csm, CsmAssignment(csm="csm-star", team="mid-market", by="lead@x.com")
+        )
         assert state.owners.csm == "csm-star"
         assigned = [e for e in state.timeline if e.kind is Kind.CSM_ASSIGNED]
-        assert assigned[-1].details == {"csm": "csm-star", "team": "mid-market", "by": "lead@x.com", "previous": first.owners.csm}
+        assert assigned[-1].details == {
+            "csm": "csm-star",
+            "team": "mid-market",
+            "by": "lead@x.com",
+            "previous": first.owners.csm,
+        }
 
 
 @pytest.mark.parametrize("release", [True, False])

@@ -52,7 +52,8 @@ async def test_intro_escalates_to_sales_manager_then_vp_on_business_days(rig_fac
         assert [e.at for e in breach] == [thursday]
         assert state.deadlines[SlaName.INTRO_SCHEDULED].status is DeadlineStatus.BREACHED
         assert [(x.to, x.person) for x in state.escalations if x.sla is SlaName.INTRO_SCHEDULED] == [
-            (Role.SALES_MANAGER, "sm@example.com"), (Role.VP_SALES, "vp@example.com"),
+            (Role.SALES_MANAGER, "sm@example.com"),
+            (Role.VP_SALES, "vp@example.com"),
         ]
         notified = {n.event for n in rig.sink.sent}
         assert "escalated" in notified
@@ -102,7 +103,9 @@ async def test_extension_moves_the_timer(rig_factory, env):
         new_due = now + timedelta(hours=72)
         state = await handle.execute_update(
             DealHandoffWorkflow.extend_deadline,
-            DeadlineExtension(sla=SlaName.CS_FIRST_TOUCH, new_due=new_due, reason="customer on holiday", by="lead@x.com"),
+            DeadlineExtension(
+                sla=SlaName.CS_FIRST_TOUCH, new_due=new_due, reason="customer on holiday", by="lead@x.com"
+            ),
         )
         assert state.deadlines[SlaName.CS_FIRST_TOUCH].status is DeadlineStatus.EXTENDED
         await env.sleep(timedelta(hours=50))
@@ -123,12 +126,17 @@ async def test_implementation_owner_contact_met_and_breached(rig_factory, env):
         two_people = dict(acv=250_000, executive_sponsor="Priya Raman", implementation_owner="Olu Ade")
         met = await start_handoff(rig, deal(closed_at=now, **two_people), document=READY_DOCUMENT)
         late = await start_handoff(rig, deal(closed_at=now, **two_people), document=READY_DOCUMENT)
-        same = await start_handoff(rig, deal(closed_at=now, acv=250_000, executive_sponsor="Priya Raman",
-                                             implementation_owner="priya raman"), document=READY_DOCUMENT)
+        same = await start_handoff(
+            rig,
+            deal(closed_at=now, acv=250_000, executive_sponsor="Priya Raman", implementation_owner="priya raman"),
+            document=READY_DOCUMENT,
+        )
         for handle in (met, late, same):
             await assert_eventually(lambda handle=handle: started(handle))
         assert SlaName.IMPL_OWNER_CONTACT not in (await same.query(DealHandoffWorkflow.state)).deadlines
-        state = await met.execute_update(DealHandoffWorkflow.first_touch, FirstTouch(channel="call", with_implementation_owner=True))
+        state = await met.execute_update(
+            DealHandoffWorkflow.first_touch, FirstTouch(channel="call", with_implementation_owner=True)
+        )
         assert state.deadlines[SlaName.IMPL_OWNER_CONTACT].status is DeadlineStatus.MET
         await env.sleep(timedelta(days=14, hours=1))
         state = await late.query(DealHandoffWorkflow.state)

@@ -26,9 +26,18 @@ async def test_structured_handoff_main_path(rig_factory, env):
         state = await assert_eventually(briefed_phase)
         assert state.approach.approach.value == "structured"
         assert state.quality.tier.value == "ready"
-        assert {d.value for d in state.deadlines} >= {"csm_briefed", "cs_first_touch", "intro_scheduled", "intro_held", "kickoff", "post_check"}
+        assert {d.value for d in state.deadlines} >= {
+            "csm_briefed",
+            "cs_first_touch",
+            "intro_scheduled",
+            "intro_held",
+            "kickoff",
+            "post_check",
+        }
 
-        state = await handle.execute_update(DealHandoffWorkflow.intake_review, IntakeReviewInput(rating=4, by=state.owners.csm))
+        state = await handle.execute_update(
+            DealHandoffWorkflow.intake_review, IntakeReviewInput(rating=4, by=state.owners.csm)
+        )
         assert state.deadlines["csm_briefed"].status is DeadlineStatus.MET
         assert state.phase is Phase.INTRO
         state = await handle.execute_update(DealHandoffWorkflow.intro, IntroUpdate(action=IntroAction.SCHEDULED))

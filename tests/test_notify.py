@@ -405,8 +405,11 @@ async def test_sinks_from_env_builds_the_configured_sinks(env, names, caplog):
     ],
 )
 def test_email_settings(extra, port, starttls, login):
-    env = {"BATON_SMTP_HOST": "smtp.example.com", "BATON_SMTP_FROM": SENDER,
-           "BATON_NOTIFY_EMAILS": "sales_manager=sm@x.com,cs_manager=csm@x.com"} | extra
+    env = {
+        "BATON_SMTP_HOST": "smtp.example.com",
+        "BATON_SMTP_FROM": SENDER,
+        "BATON_NOTIFY_EMAILS": "sales_manager=sm@x.com,cs_manager=csm@x.com",
+    } | extra
     [_, sink] = sinks_from_env(env)
 
     assert isinstance(sink, EmailSink)

@@ -52,7 +52,9 @@ class ReorderedHandoff(DealHandoffWorkflow):
 async def test_a_non_deterministic_change_fails_replay():
     path = next(p for p in HISTORIES if p.stem.endswith("DealHandoffWorkflow"))
     # Unsandboxed: the changed class lives in this test module, which the sandbox need not vet.
-    replayer = Replayer(workflows=[ReorderedHandoff], data_converter=data_converter(), workflow_runner=UnsandboxedWorkflowRunner())
+    replayer = Replayer(
+        workflows=[ReorderedHandoff], data_converter=data_converter(), workflow_runner=UnsandboxedWorkflowRunner()
+    )
     result = await replayer.replay_workflow(load(path), raise_on_replay_failure=False)
     assert result.replay_failure is not None
     assert "nondetermin" in str(result.replay_failure).lower()

@@ -38,17 +38,31 @@ def at(month: int, day: int, hour: int = 0) -> datetime:
 
 
 def handoff(
-    key: str, close: datetime | None, *, ae: str = "ada", team: str = "", approach: Approach = Approach.STRUCTURED,
-    account: str = "", quality: tuple[float, Tier, float, float] | None = None, submitted: timedelta | None = None,
-    reviewed: timedelta | None = None, rating: int = 0, intro: timedelta | None = None, kickoff: timedelta | None = None,
-    slas: dict[SlaName, tuple[DeadlineStatus, datetime]] | None = None, outcome: Outcome = Outcome.OPEN,
-    returned: bool = False, won: bool = True,
+    key: str,
+    close: datetime | None,
+    *,
+    ae: str = "ada",
+    team: str = "",
+    approach: Approach = Approach.STRUCTURED,
+    account: str = "",
+    quality: tuple[float, Tier, float, float] | None = None,
+    submitted: timedelta | None = None,
+    reviewed: timedelta | None = None,
+    rating: int = 0,
+    intro: timedelta | None = None,
+    kickoff: timedelta | None = None,
+    slas: dict[SlaName, tuple[DeadlineStatus, datetime]] | None = None,
+    outcome: Outcome = Outcome.OPEN,
+    returned: bool = False,
+    won: bool = True,
 ) -> HandoffState:
     """A state as the workflow would hold it; offsets are from `close`, SLA instants absolute."""
     base = close or NOW
     score = None
     if quality:
-        score = QualityReport(score=quality[0], tier=quality[1], fields={}, completeness=quality[2], specific_share=quality[3])
+        score = QualityReport(
+            score=quality[0], tier=quality[1], fields={}, completeness=quality[2], specific_share=quality[3]
+        )
     submitted_at = base + submitted if submitted is not None else None
     intake = None
     if reviewed is not None:
@@ -56,7 +70,10 @@ def handoff(
     deadlines = {}
     for name, (status, instant) in (slas or {}).items():
         deadlines[name] = Deadline(
-            sla=name, due=instant, set_at=base, status=status,
+            sla=name,
+            due=instant,
+            set_at=base,
+            status=status,
             met_at=instant - H if status is DeadlineStatus.MET else None,
             breached_at=instant if status is DeadlineStatus.BREACHED else None,
         )
@@ -72,7 +89,8 @@ def handoff(
         intake=intake,
         owners=Owners(ae=ae, csm=f"csm-{team}" if team else "", cs_team=team),
         facts=Facts(
-            won_at=base if won else None, submitted_at=submitted_at,
+            won_at=base if won else None,
+            submitted_at=submitted_at,
             briefed_at=intake.at if intake else None,
             intro_held_at=base + intro if intro is not None else None,
             kickoff_at=base + kickoff if kickoff is not None else None,
@@ -87,24 +105,80 @@ BRIEFED, INTRO_HELD, KICKOFF = SlaName.CSM_BRIEFED, SlaName.INTRO_HELD, SlaName.
 ENT, MID = "enterprise", "mid-market"
 
 # In the window [2026-03-01, 2026-05-01): h1..h5. Outside it: h6 (February), h7 (never won), h9..h12 (January).
-H1 = handoff("h1", at(3, 2, 10), team=ENT, approach=Approach.WHITE_GLOVE, account="Acme One",
-             quality=(90, Tier.READY, 100, 80), submitted=2 * H, reviewed=10 * H, rating=5, intro=3 * D, kickoff=8 * D,
-             slas={BRIEFED: (MET, at(3, 4, 10)), INTRO_HELD: (MET, at(3, 7, 10)), KICKOFF: (MET, at(3, 12, 10))},
-             outcome=Outcome.HANDED_OFF)
-H2 = handoff("h2", at(3, 10), team=MID, account="Beta Two",
-             quality=(70, Tier.GAPS, 90, 50), submitted=H, reviewed=30 * H, rating=3, intro=6 * D, kickoff=12 * D,
-             slas={BRIEFED: (BREACHED, at(3, 12)), INTRO_HELD: (BREACHED, at(3, 15)), KICKOFF: (BREACHED, at(3, 20)),
-                   SlaName.AE_FOLLOW_UP: (MET, at(3, 11))})
-H3 = handoff("h3", at(4, 14), ae="bob", team=ENT, approach=Approach.WHITE_GLOVE, account="Gamma",
-             quality=(50, Tier.BLOCKED, 60, 20), submitted=4 * H, slas={BRIEFED: (PENDING, at(4, 16))}, returned=True)
-H4 = handoff("h4", at(4, 5), ae="bob", team=MID,
-             quality=(88, Tier.READY, 100, 100), submitted=timedelta(0), reviewed=20 * H, rating=4, intro=4 * D, kickoff=9 * D,
-             slas={BRIEFED: (MET, at(4, 7)), INTRO_HELD: (MET, at(4, 10)), KICKOFF: (MET, at(4, 15)),
-                   SlaName.CS_FIRST_TOUCH: (BREACHED, at(4, 7))},
-             outcome=Outcome.HANDED_OFF)
+H1 = handoff(
+    "h1",
+    at(3, 2, 10),
+    team=ENT,
+    approach=Approach.WHITE_GLOVE,
+    account="Acme One",
+    quality=(90, Tier.READY, 100, 80),
+    submitted=2 * H,
+    reviewed=10 * H,
+    rating=5,
+    intro=3 * D,
+    kickoff=8 * D,
+    slas={BRIEFED: (MET, at(3, 4, 10)), INTRO_HELD: (MET, at(3, 7, 10)), KICKOFF: (MET, at(3, 12, 10))},
+    outcome=Outcome.HANDED_OFF,
+)
+H2 = handoff(
+    "h2",
+    at(3, 10),
+    team=MID,
+    account="Beta Two",
+    quality=(70, Tier.GAPS, 90, 50),
+    submitted=H,
+    reviewed=30 * H,
+    rating=3,
+    intro=6 * D,
+    kickoff=12 * D,
+    slas={
+        BRIEFED: (BREACHED, at(3, 12)),
+        INTRO_HELD: (BREACHED, at(3, 15)),
+        KICKOFF: (BREACHED, at(3, 20)),
+        SlaName.AE_FOLLOW_UP: (MET, at(3, 11)),
+    },
+)
+H3 = handoff(
+    "h3",
+    at(4, 14),
+    ae="bob",
+    team=ENT,
+    approach=Approach.WHITE_GLOVE,
+    account="Gamma",
+    quality=(50, Tier.BLOCKED, 60, 20),
+    submitted=4 * H,
+    slas={BRIEFED: (PENDING, at(4, 16))},
+    returned=True,
+)
+H4 = handoff(
+    "h4",
+    at(4, 5),
+    ae="bob",
+    team=MID,
+    quality=(88, Tier.READY, 100, 100),
+    submitted=timedelta(0),
+    reviewed=20 * H,
+    rating=4,
+    intro=4 * D,
+    kickoff=9 * D,
+    slas={
+        BRIEFED: (MET, at(4, 7)),
+        INTRO_HELD: (MET, at(4, 10)),
+        KICKOFF: (MET, at(4, 15)),
+        SlaName.CS_FIRST_TOUCH: (BREACHED, at(4, 7)),
+    },
+    outcome=Outcome.HANDED_OFF,
+)
 # Submitted 10h before NOW and not yet reviewed: still inside 24h, so left out of the intake rate.
-H5 = handoff("h5", at(4, 10), ae="cy", approach=Approach.INTERNAL,
-             quality=(80, Tier.GAPS, 80, 60), submitted=5 * D + 2 * H, slas={BRIEFED: (BREACHED, at(4, 12))})
+H5 = handoff(
+    "h5",
+    at(4, 10),
+    ae="cy",
+    approach=Approach.INTERNAL,
+    quality=(80, Tier.GAPS, 80, 60),
+    submitted=5 * D + 2 * H,
+    slas={BRIEFED: (BREACHED, at(4, 12))},
+)
 H6 = handoff("h6", at(2, 20), account="acme one", quality=(10, Tier.BLOCKED, 20, 0), outcome=Outcome.HANDED_OFF)
 H7 = handoff("h7", None, won=False)
 H9 = handoff("h9", at(1, 15), quality=(90, Tier.READY, 100, 100), slas={INTRO_HELD: (PENDING, at(4, 15, 18))})
@@ -141,9 +215,19 @@ def card(store, by: str = "ae", start: date | None = date(2026, 3, 1), end: date
 
 def figures(row) -> dict:
     """Each figure as (value, n, met)."""
-    names = ["completeness", "specific_share", "quality_score", "time_to_intro_median", "time_to_intro_p90",
-             "time_to_kickoff_median", "time_to_kickoff_p90", "intake_within_24h", "csm_rating", "first_touch_nps",
-             "rework_rate"]
+    names = [
+        "completeness",
+        "specific_share",
+        "quality_score",
+        "time_to_intro_median",
+        "time_to_intro_p90",
+        "time_to_kickoff_median",
+        "time_to_kickoff_p90",
+        "intake_within_24h",
+        "csm_rating",
+        "first_touch_nps",
+        "rework_rate",
+    ]
     return {name: (getattr(row, name).value, getattr(row, name).n, getattr(row, name).met) for name in names}
 
 
@@ -198,8 +282,12 @@ def test_scorecard_by_ae(loaded):
         "first_touch_nps": (7.5, 2, False),  # (9 + 6) / 2
         "rework_rate": (50.0, 2, None),
     }
-    assert slas_of(ada) == {"ae_follow_up": (1, 0, 100.0), "csm_briefed": (1, 1, 50.0), "intro_held": (1, 1, 50.0),
-                            "kickoff": (1, 1, 50.0)}
+    assert slas_of(ada) == {
+        "ae_follow_up": (1, 0, 100.0),
+        "csm_briefed": (1, 1, 50.0),
+        "intro_held": (1, 1, 50.0),
+        "kickoff": (1, 1, 50.0),
+    }
     assert (bob.handoffs, bob.tiers) == (2, {"ready": 1, "gaps": 0, "blocked": 1})
     assert figures(bob) == {
         "completeness": (80.0, 2, False),  # (60 + 100) / 2
@@ -214,14 +302,24 @@ def test_scorecard_by_ae(loaded):
         "first_touch_nps": (10.0, 1, True),
         "rework_rate": (50.0, 2, None),  # h3
     }
-    assert slas_of(bob) == {"cs_first_touch": (0, 1, 0.0), "csm_briefed": (1, 0, 100.0), "intro_held": (1, 0, 100.0),
-                            "kickoff": (1, 0, 100.0)}
+    assert slas_of(bob) == {
+        "cs_first_touch": (0, 1, 0.0),
+        "csm_briefed": (1, 0, 100.0),
+        "intro_held": (1, 0, 100.0),
+        "kickoff": (1, 0, 100.0),
+    }
     # An AE with nothing measured yet: figures are None, not errors.
     assert figures(cy) == {
-        "completeness": (80.0, 1, False), "specific_share": (60.0, 1, None), "quality_score": (80.0, 1, None),
-        "time_to_intro_median": (None, 0, None), "time_to_intro_p90": (None, 0, None),
-        "time_to_kickoff_median": (None, 0, None), "time_to_kickoff_p90": (None, 0, None),
-        "intake_within_24h": (None, 0, None), "csm_rating": (None, 0, None), "first_touch_nps": (None, 0, None),
+        "completeness": (80.0, 1, False),
+        "specific_share": (60.0, 1, None),
+        "quality_score": (80.0, 1, None),
+        "time_to_intro_median": (None, 0, None),
+        "time_to_intro_p90": (None, 0, None),
+        "time_to_kickoff_median": (None, 0, None),
+        "time_to_kickoff_p90": (None, 0, None),
+        "intake_within_24h": (None, 0, None),
+        "csm_rating": (None, 0, None),
+        "first_touch_nps": (None, 0, None),
         "rework_rate": (0.0, 1, None),
     }
     assert slas_of(cy) == {"csm_briefed": (0, 1, 0.0)}
@@ -256,16 +354,28 @@ def test_at_risk_order_and_reasons(loaded):
         items = at_risk(session, NOW)
         assert [i.workflow_id for i in at_risk(session, NOW, limit=2)] == ["baton-hubspot-h2", "baton-hubspot-h5"]
         assert [i.workflow_id for i in at_risk(session, NOW, soon=timedelta(hours=1))][2:] == [
-            "baton-hubspot-h12", "baton-hubspot-h3", "baton-hubspot-h10"]  # h9, h3 no longer due "soon"
+            "baton-hubspot-h12",
+            "baton-hubspot-h3",
+            "baton-hubspot-h10",
+        ]  # h9, h3 no longer due "soon"
     # Breached (oldest breach first), due soon (soonest first), then blocked before gaps; h1 h4 h6 are
     # handed off, h7 and h11 have nothing at risk (h11's kickoff is 5 days out).
     assert [i.workflow_id.removeprefix("baton-hubspot-") for i in items] == ["h2", "h5", "h9", "h3", "h12", "h10"]
     by_id = {i.workflow_id.removeprefix("baton-hubspot-"): i for i in items}
-    assert by_id["h2"].reasons == ["csm_briefed breached 2026-03-12T00:00Z", "intro_held breached 2026-03-15T00:00Z",
-                                   "kickoff breached 2026-03-20T00:00Z", "tier gaps"]
+    assert by_id["h2"].reasons == [
+        "csm_briefed breached 2026-03-12T00:00Z",
+        "intro_held breached 2026-03-15T00:00Z",
+        "kickoff breached 2026-03-20T00:00Z",
+        "tier gaps",
+    ]
     assert by_id["h2"].next_due is None
     assert by_id["h3"].reasons == ["csm_briefed due 2026-04-16T00:00Z", "tier blocked"]
-    assert (by_id["h3"].next_due, by_id["h3"].ae, by_id["h3"].csm, by_id["h3"].score) == (at(4, 16), "bob", "csm-enterprise", 50)
+    assert (by_id["h3"].next_due, by_id["h3"].ae, by_id["h3"].csm, by_id["h3"].score) == (
+        at(4, 16),
+        "bob",
+        "csm-enterprise",
+        50,
+    )
     assert by_id["h9"].reasons == ["intro_held due 2026-04-15T18:00Z"] and by_id["h9"].tier == "ready"
     assert by_id["h12"].reasons == ["tier blocked"] and by_id["h10"].reasons == ["tier gaps"]
 
@@ -279,10 +389,16 @@ def test_churn_report(loaded):
         ("ACME ONE", "baton-hubspot-h1", "ready", 90, 0),
     ]
     # Gamma's only handoff (h3) was won after the churn: a win-back, not the handoff that preceded it.
-    assert [(u.account, u.churned_on) for u in report.unmatched] == [("Gamma", date(2026, 3, 1)), ("Nobody Inc", date(2026, 3, 1))]
+    assert [(u.account, u.churned_on) for u in report.unmatched] == [
+        ("Gamma", date(2026, 3, 1)),
+        ("Nobody Inc", date(2026, 3, 1)),
+    ]
     # Won handoffs per tier: ready h1 h4 h9 h11, gaps h2 h5 h10, blocked h3 h6 h12.
     assert [(t.tier, t.handoffs, t.churned, t.rate) for t in report.by_tier] == [
-        ("ready", 4, 1, 25.0), ("gaps", 3, 1, 33.33), ("blocked", 3, 0, 0.0)]
+        ("ready", 4, 1, 25.0),
+        ("gaps", 3, 1, 33.33),
+        ("blocked", 3, 0, 0.0),
+    ]
 
 
 def test_governance_months(loaded):
@@ -290,8 +406,16 @@ def test_governance_months(loaded):
         march, april = governance(session, date(2026, 3, 17)), governance(session, date(2026, 4, 1))
     assert (march.month, march.start, march.end) == ("2026-03", date(2026, 3, 1), date(2026, 4, 1))
     # March: h1 (enterprise, completeness 100, score 90, rating 5), h2 (mid-market, 90, 70, rating 3).
-    assert (march.overall.handoffs, march.overall.completion_rate, march.overall.quality_score, march.overall.csm_rating) == (2, 95.0, 80.0, 4.0)
-    assert [(t.group, t.completion_rate, t.quality_score) for t in march.teams] == [(ENT, 100.0, 90.0), (MID, 90.0, 70.0)]
+    assert (
+        march.overall.handoffs,
+        march.overall.completion_rate,
+        march.overall.quality_score,
+        march.overall.csm_rating,
+    ) == (2, 95.0, 80.0, 4.0)
+    assert [(t.group, t.completion_rate, t.quality_score) for t in march.teams] == [
+        (ENT, 100.0, 90.0),
+        (MID, 90.0, 70.0),
+    ]
     # April: h3 (enterprise, 60, 50), h4 (mid-market, 100, 88), h5 (no team, 80, 80).
     assert (april.overall.completion_rate, april.overall.quality_score) == (80.0, 72.67)  # 240 / 3, 218 / 3
     assert [(t.group, t.completion_rate) for t in april.teams] == [("(none)", 80.0), (ENT, 60.0), (MID, 100.0)]
@@ -302,8 +426,16 @@ def test_governance_months(loaded):
 
 @pytest.mark.parametrize(
     ("history", "expected"),
-    [([75, 79], True), ([79, 85], False), ([85, 70], False), ([90, 70, 75], True), ([70], False), ([], False),
-     ([None, 70], False), ([80, 79.9], False)],
+    [
+        ([75, 79], True),
+        ([79, 85], False),
+        ([85, 70], False),
+        ([90, 70, 75], True),
+        ([70], False),
+        ([], False),
+        ([None, 70], False),
+        ([80, 79.9], False),
+    ],
 )
 def test_needs_root_cause(history, expected):
     assert needs_root_cause(history) is expected
@@ -320,7 +452,12 @@ def test_report_commands(loaded, capsys):
     assert run_cli("scorecard", "--by", "ae", "--from", "2026-03-01", "--to", "2026-05-01", "--url", loaded.url) == 0
     out = capsys.readouterr().out
     assert "Handoff scorecard by ae" in out and "86.0%*" in out and "50.0%" in out.split("SLA compliance")[1]
-    assert run_cli("scorecard", "--by", "month", "--from", "2026-03-01", "--to", "2026-05-01", "--json", "--url", loaded.url) == 0
+    assert (
+        run_cli(
+            "scorecard", "--by", "month", "--from", "2026-03-01", "--to", "2026-05-01", "--json", "--url", loaded.url
+        )
+        == 0
+    )
     assert [row["group"] for row in json.loads(capsys.readouterr().out)["rows"]] == ["2026-03", "2026-04"]
     assert run_cli("report", "churn", "--json", "--url", loaded.url) == 0
     assert len(json.loads(capsys.readouterr().out)["unmatched"]) == 2

@@ -38,8 +38,17 @@ def test_worked_example_is_73_5_gaps():
 
 @pytest.mark.parametrize(
     ("score", "tier"),
-    [(100, Tier.READY), (85.0, Tier.READY), (84.96, Tier.READY), (84.9, Tier.GAPS), (84.94, Tier.GAPS),
-     (60.0, Tier.GAPS), (59.95, Tier.GAPS), (59.9, Tier.BLOCKED), (0, Tier.BLOCKED)],
+    [
+        (100, Tier.READY),
+        (85.0, Tier.READY),
+        (84.96, Tier.READY),
+        (84.9, Tier.GAPS),
+        (84.94, Tier.GAPS),
+        (60.0, Tier.GAPS),
+        (59.95, Tier.GAPS),
+        (59.9, Tier.BLOCKED),
+        (0, Tier.BLOCKED),
+    ],
 )
 def test_tier_boundaries(score, tier):
     assert tier_for(score, POLICY.scoring) is tier

@@ -13,8 +13,9 @@ EXAMPLE = ROOT / "examples" / "friday-close-white-glove.yaml"
 
 
 def simulate(path: Path) -> tuple[int, list[dict], str]:
-    done = subprocess.run([sys.executable, "-m", "cli.main", "simulate", str(path)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "cli.main", "simulate", str(path)], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     lines = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
     return done.returncode, lines, done.stderr
 
@@ -61,9 +62,11 @@ def test_refused_messages_and_a_lost_deal(tmp_path):
 
 @pytest.mark.parametrize(
     ("change", "named"),
-    [({"deal": {"crm": "hubspot", "deal_id": "1"}}, "closed_at"),
-     ({"messages": [{"at": "tomorrow", "type": "intro"}]}, "messages.0.at"),
-     ({"messages": [{"at": "+1d", "type": "dance"}]}, "messages.0.type")],
+    [
+        ({"deal": {"crm": "hubspot", "deal_id": "1"}}, "closed_at"),
+        ({"messages": [{"at": "tomorrow", "type": "intro"}]}, "messages.0.at"),
+        ({"messages": [{"at": "+1d", "type": "dance"}]}, "messages.0.type"),
+    ],
 )
 def test_bad_scenario_exits_2_naming_the_field(tmp_path, change, named):
     scenario = yaml.safe_load(EXAMPLE.read_text())

@@ -140,7 +140,13 @@ def test_record_state_writes_row_timeline_slas_and_rating(store):
     assert record(store, state) == 3
 
     [row] = rows(store, HandoffRow)
-    assert (row.workflow_id, row.crm, row.deal_id, row.account, row.ae) == ("baton-hubspot-1", "hubspot", "1", "Acme", "ada")
+    assert (row.workflow_id, row.crm, row.deal_id, row.account, row.ae) == (
+        "baton-hubspot-1",
+        "hubspot",
+        "1",
+        "Acme",
+        "ada",
+    )
     assert row.approach == row.segment == "structured" and row.amount_band == "50k-100k" and row.acv == 60_000
     assert row.phase == "documenting" and row.outcome == "open" and row.last_seq == 3
     assert row.rework is True and row.returned_to_sales is False and row.sla_breached is False
@@ -156,7 +162,9 @@ def test_record_state_writes_row_timeline_slas_and_rating(store):
     briefed = slas["csm_briefed"]
     assert briefed.status == "extended" and briefed.extended and briefed.extensions == 1
     assert briefed.due == CLOSED + timedelta(hours=48)
-    assert briefed.escalations == [{"to": "sales_manager", "at": (CLOSED + timedelta(hours=72)).isoformat(), "fired": False}]
+    assert briefed.escalations == [
+        {"to": "sales_manager", "at": (CLOSED + timedelta(hours=72)).isoformat(), "fired": False}
+    ]
     [rating] = rows(store, RatingRow)
     assert (rating.kind, rating.value, rating.at) == ("csm_rating", 4, intake.at)
 
@@ -181,7 +189,9 @@ def test_repeated_and_growing_states_add_only_new_entries(store):
 def test_a_replayed_older_state_regresses_nothing(store):
     breached = briefed_deadline(status=DeadlineStatus.BREACHED, breached_at=CLOSED + timedelta(hours=48))
     record(store, make_state(6, phase=Phase.INTRO, deadlines={SlaName.CSM_BRIEFED: breached}))
-    assert record(store, make_state(4, phase=Phase.DOCUMENTING, deadlines={SlaName.CSM_BRIEFED: briefed_deadline()})) == 0
+    assert (
+        record(store, make_state(4, phase=Phase.DOCUMENTING, deadlines={SlaName.CSM_BRIEFED: briefed_deadline()})) == 0
+    )
     [row] = rows(store, HandoffRow)
     assert row.last_seq == 6 and row.phase == "intro" and row.sla_breached is True
     assert seqs(store) == [1, 2, 3, 4, 5, 6]

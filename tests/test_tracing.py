@@ -40,7 +40,9 @@ def _chain(span: ReadableSpan, by_id: dict[int, ReadableSpan]) -> list[str]:
 
 
 @pytest.mark.temporal
-async def test_one_trace_runs_from_the_hubspot_webhook_through_the_workflow_to_the_notify_activity(env, rig_factory, spans):
+async def test_one_trace_runs_from_the_hubspot_webhook_through_the_workflow_to_the_notify_activity(
+    env, rig_factory, spans
+):
     exporter, tracer = spans
     # The API's client and the worker's client each carry the SDK's interceptor, as in two processes.
     traced = Client(**{**env.client.config(), "interceptors": tracing_interceptors(tracer)})
@@ -71,8 +73,12 @@ async def test_one_trace_runs_from_the_hubspot_webhook_through_the_workflow_to_t
         assert run.context.trace_id == request.context.trace_id
         chain = _chain(run, by_id)
         # The SDK parents workflow-side spans on the client's start span (RunWorkflow is their sibling).
-        assert chain == ["RunActivity:notify", "StartActivity:notify", "StartWorkflow:DealHandoffWorkflow",
-                         "POST /webhooks/hubspot"]
+        assert chain == [
+            "RunActivity:notify",
+            "StartActivity:notify",
+            "StartWorkflow:DealHandoffWorkflow",
+            "POST /webhooks/hubspot",
+        ]
     (run_workflow,) = [s for s in finished if s.name == "RunWorkflow:DealHandoffWorkflow"]
     assert run_workflow.context.trace_id == request.context.trace_id
     assert _chain(run_workflow, by_id)[1:] == ["StartWorkflow:DealHandoffWorkflow", "POST /webhooks/hubspot"]
@@ -119,8 +125,13 @@ def test_tracing_is_off_without_an_otlp_endpoint():
 
 
 def test_the_otlp_endpoint_comes_from_the_standard_variables():
-    assert traces_endpoint({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318/"}) == "http://collector:4318/v1/traces"
-    both = {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://a:4318", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://b:4318/traces"}
+    assert (
+        traces_endpoint({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318/"}) == "http://collector:4318/v1/traces"
+    )
+    both = {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "http://a:4318",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://b:4318/traces",
+    }
     assert traces_endpoint(both) == "http://b:4318/traces"
 
 

@@ -119,7 +119,11 @@ def test_hubspot_v3_does_not_decode_other_escapes() -> None:
         ("https://baton.example.com", "http://10.0.3.7:8000/webhooks/hubspot?a=1&b=%3A", URL + "?a=1&b=%3A"),
         ("https://baton.example.com/", "http://worker:8000/webhooks/hubspot", URL),
         ("https://example.com/baton", "http://api:8000/webhooks/hubspot", "https://example.com/baton/webhooks/hubspot"),
-        ("https://example.com/baton/", "http://api:8000/baton/webhooks/hubspot", "https://example.com/baton/webhooks/hubspot"),
+        (
+            "https://example.com/baton/",
+            "http://api:8000/baton/webhooks/hubspot",
+            "https://example.com/baton/webhooks/hubspot",
+        ),
     ],
 )
 def test_public_uri(public_base: str | None, request_url: str, expected: str) -> None:
@@ -134,8 +138,16 @@ HUBSPOT_DOC_SECRET = "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy"
     ("method", "body", "signature"),
     [
         ("GET", b"", "eee2dddcc73c94d699f5e395f4b9d454a069a6855fbfa152e91e88823087200e"),
-        ("POST", b'{"example_field":"example_value"}', "9569219f8ba981ffa6f6f16aa0f48637d35d728c7e4d93d0d52efaa512af7900"),
-        ("POST", b'{"example_field":"example_value"}', "9569219F8BA981FFA6F6F16AA0F48637D35D728C7E4D93D0D52EFAA512AF7900"),
+        (
+            "POST",
+            b'{"example_field":"example_value"}',
+            "9569219f8ba981ffa6f6f16aa0f48637d35d728c7e4d93d0d52efaa512af7900",
+        ),
+        (
+            "POST",
+            b'{"example_field":"example_value"}',
+            "9569219F8BA981FFA6F6F16AA0F48637D35D728C7E4D93D0D52EFAA512AF7900",
+        ),
     ],
 )
 def test_hubspot_v2_accepts_documented_examples(method: str, body: bytes, signature: str) -> None:
@@ -324,7 +336,9 @@ def test_hubspot_workflow_without_a_stage_has_an_empty_stage() -> None:
 OPP_18 = "0065g00000XyZabAAF"
 
 
-def cdc_event(change: str = "UPDATE", record_ids: list[str] | None = None, entity: str = "Opportunity", **fields: object) -> dict:
+def cdc_event(
+    change: str = "UPDATE", record_ids: list[str] | None = None, entity: str = "Opportunity", **fields: object
+) -> dict:
     return {
         "ChangeEventHeader": {
             "entityName": entity, "recordIds": record_ids or [OPP_18], "changeType": change,
@@ -337,7 +351,12 @@ def cdc_event(change: str = "UPDATE", record_ids: list[str] | None = None, entit
     }  # fmt: skip
 
 
-CDC_WON = cdc_event(StageName="Closed Won", Probability=100.0, ForecastCategoryName="Closed", LastModifiedDate="2026-03-06T15:00:00.000Z")
+CDC_WON = cdc_event(
+    StageName="Closed Won",
+    Probability=100.0,
+    ForecastCategoryName="Closed",
+    LastModifiedDate="2026-03-06T15:00:00.000Z",
+)
 CDC_ACCOUNT = cdc_event(entity="Account", record_ids=["0015g00000QrStUAAZ"], Name="Northwind Logistics GmbH")
 
 
@@ -347,7 +366,10 @@ CDC_ACCOUNT = cdc_event(entity="Account", record_ids=["0015g00000QrStUAAZ"], Nam
         CDC_WON,
         [CDC_ACCOUNT, CDC_WON],
         {"events": [CDC_WON, CDC_ACCOUNT]},
-        {"data": {"schema": "m2Ld-0e8lPq", "payload": CDC_WON, "event": {"replayId": 48213}}, "channel": "/data/OpportunityChangeEvent"},
+        {
+            "data": {"schema": "m2Ld-0e8lPq", "payload": CDC_WON, "event": {"replayId": 48213}},
+            "channel": "/data/OpportunityChangeEvent",
+        },
         [{"replayId": "AAAAAABvKzQAAA==", "payload": CDC_WON}],
     ],
     ids=["single", "array", "relayed", "cometd", "pubsub-relay"],
@@ -360,7 +382,9 @@ def test_cdc_shapes(body: object) -> None:
 
 
 def test_cdc_normalises_15_character_ids_and_fans_out_merged_records() -> None:
-    events = parse_cdc(dumps(cdc_event(record_ids=["0065g00000XyZab", "0065g00000XyZaCAAV", "006*"], StageName="Closed Lost")))
+    events = parse_cdc(
+        dumps(cdc_event(record_ids=["0065g00000XyZab", "0065g00000XyZaCAAV", "006*"], StageName="Closed Lost"))
+    )
     assert [e.deal_id for e in events] == [OPP_18, "0065g00000XyZaCAAV"]
     assert len({e.event_id for e in events}) == 2
     assert {e.stage for e in events} == {"Closed Lost"}
@@ -447,7 +471,11 @@ def test_outbound_message_two_notifications() -> None:
         ("salesforce", "0065g00000XyZacAAF", "Closed Lost", "04l5g00000AbCdFAAV"),
     ]
     fields = message.notifications[0].deal_fields
-    assert (fields["account"], fields["amount"], fields["currency"]) == ("Northwind Logistics - Routing Pro", 84000.0, "EUR")
+    assert (fields["account"], fields["amount"], fields["currency"]) == (
+        "Northwind Logistics - Routing Pro",
+        84000.0,
+        "EUR",
+    )
     assert datetime.fromisoformat(fields["closed_at"]) == datetime(2026, 3, 6, tzinfo=timezone.utc)
     Deal.model_validate({"crm": "salesforce", "deal_id": OPP_18, **fields})
 
@@ -461,7 +489,9 @@ def test_outbound_message_org_in_either_form(org: str, configured: str) -> None:
 
 
 def test_outbound_message_skips_other_objects() -> None:
-    contact = opportunity_notification("04l5g00000AbCdGAAV", "0035g00000LmNoPAAV", "", "x").replace("sf:Opportunity", "sf:Contact")
+    contact = opportunity_notification("04l5g00000AbCdGAAV", "0035g00000LmNoPAAV", "", "x").replace(
+        "sf:Opportunity", "sf:Contact"
+    )
     assert parse_outbound_message(outbound_message(contact)).notifications == []
 
 
@@ -478,7 +508,12 @@ DOCTYPE_ONLY = b'<?xml version="1.0"?><!DOCTYPE Envelope SYSTEM "http://attacker
 
 @pytest.mark.parametrize(
     "body",
-    [XXE, BILLION_LAUGHS, DOCTYPE_ONLY, XXE.decode().replace('<?xml version="1.0"?>', '<?xml version="1.0" encoding="UTF-16"?>').encode("utf-16")],
+    [
+        XXE,
+        BILLION_LAUGHS,
+        DOCTYPE_ONLY,
+        XXE.decode().replace('<?xml version="1.0"?>', '<?xml version="1.0" encoding="UTF-16"?>').encode("utf-16"),
+    ],
     ids=["xxe", "billion-laughs", "external-dtd", "xxe-utf16"],
 )
 def test_outbound_message_refuses_declarations(body: bytes) -> None:
@@ -593,7 +628,12 @@ def test_pipedrive_stage(body: dict, stage: str) -> None:
 def test_pipedrive_deal_fields(body: dict) -> None:
     [event] = parse_pipedrive(dumps(body))
     fields = event.deal_fields
-    assert (fields["account"], fields["amount"], fields["currency"], fields["ae"]) == ("Northwind Logistics", 84000.0, "EUR", "18487521")
+    assert (fields["account"], fields["amount"], fields["currency"], fields["ae"]) == (
+        "Northwind Logistics",
+        84000.0,
+        "EUR",
+        "18487521",
+    )
     assert datetime.fromisoformat(fields["closed_at"]) == CLOSE
     assert datetime.fromisoformat(fields["created_at"]) == datetime(2026, 1, 12, 9, 30, tzinfo=timezone.utc)
     assert event.event_id
@@ -606,7 +646,12 @@ def test_pipedrive_deal_fields(body: dict) -> None:
         pipedrive_v2("won", {"status": "open"}, entity="person"),
         pipedrive_v2("won", {"status": "open"}, action="delete"),
         {**PIPEDRIVE_V1, "meta": {**PIPEDRIVE_V1["meta"], "object": "person"}, "event": "updated.person"},
-        {**PIPEDRIVE_V1, "meta": {**PIPEDRIVE_V1["meta"], "action": "deleted"}, "current": None, "event": "deleted.deal"},
+        {
+            **PIPEDRIVE_V1,
+            "meta": {**PIPEDRIVE_V1["meta"], "action": "deleted"},
+            "current": None,
+            "event": "deleted.deal",
+        },
     ],
     ids=["v2-person", "v2-delete", "v1-person", "v1-deleted"],
 )
@@ -633,9 +678,15 @@ GENERIC_DEAL = {
     ("body", "kind"),
     [
         (GENERIC_DEAL, DealEventBody),
-        ({"type": "churn", "account": "Northwind Logistics", "churned_on": "2026-11-30", "reason": "Budget cut"}, ChurnEventBody),
+        (
+            {"type": "churn", "account": "Northwind Logistics", "churned_on": "2026-11-30", "reason": "Budget cut"},
+            ChurnEventBody,
+        ),
         ({"type": "survey", "crm": "hubspot", "deal_id": "9876543210", "nps": 9}, SurveyEventBody),
-        ({"type": "survey", "source": "salesforce", "deal_id": OPP_18, "nps": 0, "comment": "Slow kickoff"}, SurveyEventBody),
+        (
+            {"type": "survey", "source": "salesforce", "deal_id": OPP_18, "nps": 0, "comment": "Slow kickoff"},
+            SurveyEventBody,
+        ),
     ],
 )
 def test_generic_union(body: dict, kind: type) -> None:

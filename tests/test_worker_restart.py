@@ -25,10 +25,19 @@ from workflows.handoff import DealHandoffWorkflow, HandoffInput
 
 
 def worker(env, task_queue, engine, sink, pool):
-    acts = activities_of(CrmActivities({}), NotifyActivities([sink]), StoreActivities(engine), UsageActivities(NoUsageSource()))
+    acts = activities_of(
+        CrmActivities({}), NotifyActivities([sink]), StoreActivities(engine), UsageActivities(NoUsageSource())
+    )
     # No workflow cache: the second worker must rebuild each run from its history, as after a crash.
-    return Worker(env.client, task_queue=task_queue, workflows=WORKFLOWS, workflow_runner=WORKFLOW_RUNNER, activities=acts, activity_executor=pool,
-                  max_cached_workflows=0)
+    return Worker(
+        env.client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        workflow_runner=WORKFLOW_RUNNER,
+        activities=acts,
+        activity_executor=pool,
+        max_cached_workflows=0,
+    )
 
 
 async def idle(handle) -> None:
@@ -49,13 +58,16 @@ async def test_a_new_worker_resumes_the_handoff(env, tmp_path):
         first_sink = LogSink()
         async with worker(env, task_queue, engine, first_sink, pool):
             handle = await env.client.start_workflow(
-                DealHandoffWorkflow.run, HandoffInput(deal=d, policy=Policy(), document=READY_DOCUMENT),
-                id=f"baton-hubspot-{d.deal_id}", task_queue=task_queue,
+                DealHandoffWorkflow.run,
+                HandoffInput(deal=d, policy=Policy(), document=READY_DOCUMENT),
+                id=f"baton-hubspot-{d.deal_id}",
+                task_queue=task_queue,
             )
 
             async def assigned():
                 state = await handle.query(DealHandoffWorkflow.state)
                 assert state.owners.csm
+
             await assert_eventually(assigned)
             await handle.execute_update(DealHandoffWorkflow.intake_review, IntakeReviewInput(rating=4))
             await assert_eventually(lambda: idle(handle))
@@ -88,13 +100,16 @@ async def test_a_continued_run_resumes_from_its_state(rig_factory, env):
         async def assigned():
             state = await first.query(DealHandoffWorkflow.state)
             assert state.owners.csm
+
         await assert_eventually(assigned)
         carried = await first.execute_update(DealHandoffWorkflow.intake_review, IntakeReviewInput(rating=4))
         resumed = await env.client.start_workflow(
-            DealHandoffWorkflow.run, HandoffInput(deal=carried.deal, policy=Policy(), resume=carried),
+            DealHandoffWorkflow.run,
+            HandoffInput(deal=carried.deal, policy=Policy(), resume=carried),
             # A second id beside the first run: terminating a run on the time-skipping server can
             # leave its clock locked, and the resume path is the same.
-            id=f"{first.id}-continued", task_queue=rig.task_queue,
+            id=f"{first.id}-continued",
+            task_queue=rig.task_queue,
         )
         state = await resumed.execute_update(DealHandoffWorkflow.intro, IntroUpdate(action=IntroAction.SCHEDULED))
         assert state.timeline[: len(carried.timeline)] == carried.timeline

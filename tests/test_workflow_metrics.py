@@ -28,33 +28,46 @@ from workflows.handoff import DealHandoffWorkflow, HandoffInput
 async def test_breaches_are_counted_by_sla_and_approach(tmp_path):
     buffer = MetricBuffer(10_000)
     runtime = Runtime(telemetry=TelemetryConfig(metrics=buffer))
-    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=temporal_binaries.test_server_path(),
-        data_converter=data_converter(), runtime=runtime
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=temporal_binaries.test_server_path(), data_converter=data_converter(), runtime=runtime
     )
     try:
         await register_search_attributes(env.client)
         url = f"sqlite:///{tmp_path}/metrics.db"
         upgrade(url)
         engine = make_engine(url)
-        acts = activities_of(CrmActivities({}), NotifyActivities([LogSink()]), StoreActivities(engine), UsageActivities(NoUsageSource()))
+        acts = activities_of(
+            CrmActivities({}), NotifyActivities([LogSink()]), StoreActivities(engine), UsageActivities(NoUsageSource())
+        )
         task_queue = f"metrics-{uuid.uuid4()}"
         with ThreadPoolExecutor(max_workers=4) as pool:
-            async with Worker(env.client, task_queue=task_queue, workflows=WORKFLOWS, workflow_runner=WORKFLOW_RUNNER, activities=acts, activity_executor=pool):
+            async with Worker(
+                env.client,
+                task_queue=task_queue,
+                workflows=WORKFLOWS,
+                workflow_runner=WORKFLOW_RUNNER,
+                activities=acts,
+                activity_executor=pool,
+            ):
                 d = deal(closed_at=await env.get_current_time())
                 handle = await env.client.start_workflow(
-                    DealHandoffWorkflow.run, HandoffInput(deal=d, policy=Policy(), document=READY_DOCUMENT),
-                    id=f"baton-hubspot-{d.deal_id}", task_queue=task_queue,
+                    DealHandoffWorkflow.run,
+                    HandoffInput(deal=d, policy=Policy(), document=READY_DOCUMENT),
+                    id=f"baton-hubspot-{d.deal_id}",
+                    task_queue=task_queue,
                 )
 
                 async def started():
                     assert (await handle.query(DealHandoffWorkflow.state)).owners.csm
+
                 await assert_eventually(started)
                 await env.sleep(timedelta(hours=49))
                 await handle.query(DealHandoffWorkflow.state)
         engine.dispose()
         breaches = [
             (update.attributes.get("sla"), update.attributes.get("approach"), update.value)
-            for update in buffer.retrieve_updates() if update.metric.name == "baton_sla_breaches"
+            for update in buffer.retrieve_updates()
+            if update.metric.name == "baton_sla_breaches"
         ]
         assert ("csm_briefed", "structured", 1) in breaches
         assert ("cs_first_touch", "structured", 1) in breaches

@@ -42,8 +42,16 @@ async def run_worker(task_queue: str | None = None, stop: asyncio.Event | None =
         except (NotImplementedError, RuntimeError):  # not the main thread
             pass
     with ThreadPoolExecutor(max_workers=16, thread_name_prefix="baton-activity") as pool:
-        worker = Worker(client, task_queue=task_queue, workflows=WORKFLOWS, workflow_runner=WORKFLOW_RUNNER, activities=build_activities(env),
-                        activity_executor=pool, graceful_shutdown_timeout=_grace(), max_cached_workflows=cached)
+        worker = Worker(
+            client,
+            task_queue=task_queue,
+            workflows=WORKFLOWS,
+            workflow_runner=WORKFLOW_RUNNER,
+            activities=build_activities(env),
+            activity_executor=pool,
+            graceful_shutdown_timeout=_grace(),
+            max_cached_workflows=cached,
+        )
         async with worker:
             log.info("worker polling task queue %s on %s", task_queue, client.namespace)
             await stop.wait()

@@ -21,8 +21,21 @@ from workflows.post_check import PostHandoffCheckWorkflow
 # package (deterministic, no I/O), the libraries its models are built on, and the workflow code itself.
 # Re-importing them per run was the worker's largest CPU cost under load, and re-importing workflows/
 # alone took about 12 ms of every new handoff's first workflow task.
-_SHARED = ("domain", "pydantic", "pydantic_core", "annotated_types", "typing_inspection", "yaml",
-           "activities", "store", "sqlalchemy", "sqlmodel", "httpx", "cryptography", "opentelemetry")
+_SHARED = (
+    "domain",
+    "pydantic",
+    "pydantic_core",
+    "annotated_types",
+    "typing_inspection",
+    "yaml",
+    "activities",
+    "store",
+    "sqlalchemy",
+    "sqlmodel",
+    "httpx",
+    "cryptography",
+    "opentelemetry",
+)
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(*_SHARED, "workflows")
 )
@@ -40,9 +53,12 @@ WORKFLOWS = [DealHandoffWorkflow, OnboardingTransitionWorkflow, PostHandoffCheck
 
 def activities_of(crm: CrmActivities, notify: NotifyActivities, store: StoreActivities, usage: UsageActivities) -> list:
     return [
-        crm.fetch_deal, crm.create_task, crm.release_commission,
+        crm.fetch_deal,
+        crm.create_task,
+        crm.release_commission,
         notify.notify,
-        store.record, store.assign_csm,
+        store.record,
+        store.assign_csm,
         usage.lookup,
     ]
 

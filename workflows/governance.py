@@ -14,9 +14,13 @@ with workflow.unsafe.imports_passed_through():
     from domain.notifications import Notification
 
 # A report read from the store; a database restart is worth waiting out, so retries are patient.
-REPORT_RETRY = RetryPolicy(initial_interval=timedelta(seconds=5), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=5))
+REPORT_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=5)
+)
 REPORT_TIMEOUT = timedelta(minutes=5)
-NOTIFY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=5))
+NOTIFY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=5)
+)
 NOTIFY_TIMEOUT = timedelta(seconds=30)
 GIVE_UP_AFTER = timedelta(days=1)
 REPORT_TO = ["revops"]
@@ -51,17 +55,29 @@ class MonthlyGovernanceWorkflow:
             summary=f"governance report {month:%Y-%m}",
         )
         label = review.current.month
-        await self._notify(Notification(
-            key=f"governance-{label}-report", workflow_id=workflow.info().workflow_id, event="governance_report",
-            to=REPORT_TO, subject=f"Handoff governance report {label}", text=governance_text(review),
-            details={"review": review.model_dump(mode="json")},
-        ))
+        await self._notify(
+            Notification(
+                key=f"governance-{label}-report",
+                workflow_id=workflow.info().workflow_id,
+                event="governance_report",
+                to=REPORT_TO,
+                subject=f"Handoff governance report {label}",
+                text=governance_text(review),
+                details={"review": review.model_dump(mode="json")},
+            )
+        )
         if review.root_cause:
-            await self._notify(Notification(
-                key=f"governance-{label}-alert", workflow_id=workflow.info().workflow_id, event="governance_alert",
-                to=ALERT_TO, subject=f"Handoff completion under {input.threshold:g}% two months running ({label})",
-                text=governance_text(review), details={"groups": review.root_cause, "threshold": input.threshold},
-            ))
+            await self._notify(
+                Notification(
+                    key=f"governance-{label}-alert",
+                    workflow_id=workflow.info().workflow_id,
+                    event="governance_alert",
+                    to=ALERT_TO,
+                    subject=f"Handoff completion under {input.threshold:g}% two months running ({label})",
+                    text=governance_text(review),
+                    details={"groups": review.root_cause, "threshold": input.threshold},
+                )
+            )
         return GovernanceResult(review=review, alerted=bool(review.root_cause))
 
     async def _notify(self, notification: Notification) -> None:

@@ -12,12 +12,22 @@ with workflow.unsafe.imports_passed_through():
     from domain.handoff_input import HandoffInput  # noqa: F401  (part of this workflow's interface)
     from domain.machine import HandoffMachine
     from domain.messages import (
-        AeDeparture, ChildFinished, CsmAssignment, DeadlineExtension, DocumentUpdate, FirstTouch,
-        IntakeReviewInput, IntroUpdate, KickoffHeld, MilestoneSignal, StageChanged,
+        AeDeparture,
+        ChildFinished,
+        CsmAssignment,
+        DeadlineExtension,
+        DocumentUpdate,
+        FirstTouch,
+        IntakeReviewInput,
+        IntroUpdate,
+        KickoffHeld,
+        MilestoneSignal,
+        StageChanged,
     )
     from domain.state import HandoffState
     from domain.timeline import Kind
     from workflows import search_attributes
+
     # Shared with the sandbox, like the domain: a new run re-executes every module it does not share.
     from workflows.handoff_effects import EffectRunner
 
@@ -60,8 +70,14 @@ class DealHandoffWorkflow:
                 self._effects.stop_recording()
                 await self._effects.drain()
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                workflow.continue_as_new(HandoffInput(deal=self._m.state.deal, policy=self._policy, resume=self._m.state,
-                                                      recorded=self._effects.recorded))
+                workflow.continue_as_new(
+                    HandoffInput(
+                        deal=self._m.state.deal,
+                        policy=self._policy,
+                        resume=self._m.state,
+                        recorded=self._effects.recorded,
+                    )
+                )
             await self._sleep_until_next()
             self._m.tick(workflow.now())
         await self._effects.drain()
@@ -220,4 +236,3 @@ class DealHandoffWorkflow:
         approach = state.approach.approach.value if state.approach else "unknown"
         for entry in new:
             counter.add(1, {"sla": str(entry.details.get("sla", "")), "approach": approach})
-

@@ -27,7 +27,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.post_check import PostHandoffCheckWorkflow
 
 # Outside systems may be down for hours; a handoff waits for them rather than losing a message.
-PATIENT = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=5))
+PATIENT = RetryPolicy(
+    initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=5)
+)
 CALL_TIMEOUT = timedelta(seconds=30)
 GIVE_UP_AFTER = timedelta(days=3)
 
@@ -36,8 +38,14 @@ class EffectRunner:
     """Notifications, CRM writes and CSM assignment run in the background so a down Slack or CRM never
     holds up a deadline; the read model is written one state at a time, in order."""
 
-    def __init__(self, machine: HandoffMachine, policy: Policy, poke: Callable[[], None],
-                 settle: Callable[[], Awaitable[None]], recorded: int) -> None:
+    def __init__(
+        self,
+        machine: HandoffMachine,
+        policy: Policy,
+        poke: Callable[[], None],
+        settle: Callable[[], Awaitable[None]],
+        recorded: int,
+    ) -> None:
         self._machine = machine
         self._policy = policy
         self._poke = poke
@@ -51,7 +59,14 @@ class EffectRunner:
         if isinstance(effect, fx.Notify):
             self._background(self._notify(effect))
         elif isinstance(effect, fx.CreateCrmTask):
-            task = CrmTask(deal=self._machine.state.deal, key=effect.key, owner=effect.owner, subject=effect.subject, body=effect.body, due=effect.due)
+            task = CrmTask(
+                deal=self._machine.state.deal,
+                key=effect.key,
+                owner=effect.owner,
+                subject=effect.subject,
+                body=effect.body,
+                due=effect.due,
+            )
             self._background(self._crm_write(CrmActivities.create_task, task, "task"))
         elif isinstance(effect, fx.ReleaseCommission):
             release = CommissionRelease(deal=self._machine.state.deal, key=effect.key, note=effect.note)
@@ -78,20 +93,35 @@ class EffectRunner:
     async def fetch_deal(self, carried: Deal) -> Deal:
         try:
             return await workflow.execute_activity_method(
-                CrmActivities.fetch_deal, FetchDeal(deal=carried), start_to_close_timeout=CALL_TIMEOUT,
-                schedule_to_close_timeout=timedelta(hours=1), retry_policy=PATIENT, summary="fetch the deal from the CRM",
+                CrmActivities.fetch_deal,
+                FetchDeal(deal=carried),
+                start_to_close_timeout=CALL_TIMEOUT,
+                schedule_to_close_timeout=timedelta(hours=1),
+                retry_policy=PATIENT,
+                summary="fetch the deal from the CRM",
             )
         except ActivityError as err:
             self._machine.note(Kind.CRM_WRITE_FAILED, workflow.now(), what="fetch deal", error=str(err.cause or err))
             return carried
 
     async def _notify(self, effect: fx.Notify) -> None:
-        note = Notification(key=effect.key, workflow_id=self._machine.state.workflow_id, event=effect.event, to=effect.to,
-                            subject=effect.subject, text=effect.text, details=effect.details)
+        note = Notification(
+            key=effect.key,
+            workflow_id=self._machine.state.workflow_id,
+            event=effect.event,
+            to=effect.to,
+            subject=effect.subject,
+            text=effect.text,
+            details=effect.details,
+        )
         try:
             await workflow.execute_activity_method(
-                NotifyActivities.notify, note, start_to_close_timeout=CALL_TIMEOUT,
-                schedule_to_close_timeout=GIVE_UP_AFTER, retry_policy=PATIENT, summary=f"notify: {effect.event}",
+                NotifyActivities.notify,
+                note,
+                start_to_close_timeout=CALL_TIMEOUT,
+                schedule_to_close_timeout=GIVE_UP_AFTER,
+                retry_policy=PATIENT,
+                summary=f"notify: {effect.event}",
             )
         except ActivityError as err:
             self._failed("notify " + effect.event, err)
@@ -99,8 +129,12 @@ class EffectRunner:
     async def _crm_write(self, method, request, what: str) -> None:
         try:
             await workflow.execute_activity_method(
-                method, request, start_to_close_timeout=CALL_TIMEOUT, schedule_to_close_timeout=GIVE_UP_AFTER,
-                retry_policy=PATIENT, summary=f"CRM: {what}",
+                method,
+                request,
+                start_to_close_timeout=CALL_TIMEOUT,
+                schedule_to_close_timeout=GIVE_UP_AFTER,
+                retry_policy=PATIENT,
+                summary=f"CRM: {what}",
             )
         except ActivityError as err:
             self._failed(f"CRM {what}", err)
@@ -110,8 +144,12 @@ class EffectRunner:
         request = AssignCsmRequest(workflow_id=self._machine.state.workflow_id, team=team, day=workflow.now().date())
         try:
             choice = await workflow.execute_activity_method(
-                StoreActivities.assign_csm, request, start_to_close_timeout=CALL_TIMEOUT,
-                schedule_to_close_timeout=GIVE_UP_AFTER, retry_policy=PATIENT, summary=f"assign a CSM from {team_name}",
+                StoreActivities.assign_csm,
+                request,
+                start_to_close_timeout=CALL_TIMEOUT,
+                schedule_to_close_timeout=GIVE_UP_AFTER,
+                retry_policy=PATIENT,
+                summary=f"assign a CSM from {team_name}",
             )
         except ActivityError as err:
             self._failed("CSM assignment", err)
@@ -130,7 +168,12 @@ class EffectRunner:
         self._recording_stopped = True
 
     def record_in_store(self) -> None:
-        if self._recording_stopped or self._store_busy or not self._machine.state.timeline or self._machine.state.timeline[-1].seq <= self._recorded:
+        if (
+            self._recording_stopped
+            or self._store_busy
+            or not self._machine.state.timeline
+            or self._machine.state.timeline[-1].seq <= self._recorded
+        ):
             return
         self._store_busy = True
         self._background(self._store_writer())
@@ -138,12 +181,19 @@ class EffectRunner:
     async def _store_writer(self) -> None:
         """One write at a time, so the read model never sees an older state after a newer one."""
         try:
-            while not self._recording_stopped and self._machine.state.timeline and self._machine.state.timeline[-1].seq > self._recorded:
+            while (
+                not self._recording_stopped
+                and self._machine.state.timeline
+                and self._machine.state.timeline[-1].seq > self._recorded
+            ):
                 state = self._machine.state
                 upto = state.timeline[-1].seq
                 snapshot = state.model_copy(update={"timeline": [e for e in state.timeline if e.seq > self._recorded]})
                 await workflow.execute_activity_method(
-                    StoreActivities.record, snapshot, start_to_close_timeout=CALL_TIMEOUT, retry_policy=PATIENT,
+                    StoreActivities.record,
+                    snapshot,
+                    start_to_close_timeout=CALL_TIMEOUT,
+                    retry_policy=PATIENT,
                     summary="record in the read model",
                 )
                 self._recorded = upto
@@ -155,9 +205,14 @@ class EffectRunner:
         deal = self._machine.state.deal
         await workflow.start_child_workflow(
             OnboardingTransitionWorkflow.run,
-            OnboardingInput(parent_id=self._machine.state.workflow_id, deal=deal, policy=self._policy.onboarding,
-                            closed_at=deal.closed_at or self._machine.state.facts.won_at),
-            id=child_id, parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+            OnboardingInput(
+                parent_id=self._machine.state.workflow_id,
+                deal=deal,
+                policy=self._policy.onboarding,
+                closed_at=deal.closed_at or self._machine.state.facts.won_at,
+            ),
+            id=child_id,
+            parent_close_policy=workflow.ParentClosePolicy.ABANDON,
             static_summary=f"Onboarding to CS for {deal.account or deal.deal_id}",
         )
         self._machine.child_started("onboarding", child_id, workflow.now())
@@ -166,13 +221,24 @@ class EffectRunner:
         state = self._machine.state
         child_id = post_check_workflow_id(state.workflow_id)
         close = state.deal.closed_at or state.facts.won_at
-        schedule = {m: self._policy.calendar.add(close, span) for m, span in self._policy.onboarding.schedule.items()
-                    if m in self._policy.onboarding.required_milestones}
-        check = PostCheckInput(parent_id=state.workflow_id, deal=state.deal, policy=self._policy.post_check,
-                               schedule=schedule, reached=dict(state.milestones),
-                               partner=state.approach is not None and state.approach.approach.value == "partner_mediated")
+        schedule = {
+            m: self._policy.calendar.add(close, span)
+            for m, span in self._policy.onboarding.schedule.items()
+            if m in self._policy.onboarding.required_milestones
+        }
+        check = PostCheckInput(
+            parent_id=state.workflow_id,
+            deal=state.deal,
+            policy=self._policy.post_check,
+            schedule=schedule,
+            reached=dict(state.milestones),
+            partner=state.approach is not None and state.approach.approach.value == "partner_mediated",
+        )
         await workflow.start_child_workflow(
-            PostHandoffCheckWorkflow.run, check, id=child_id, parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+            PostHandoffCheckWorkflow.run,
+            check,
+            id=child_id,
+            parent_close_policy=workflow.ParentClosePolicy.ABANDON,
             static_summary=f"30-day check for {state.deal.account or state.deal.deal_id}",
         )
         self._machine.child_started("post_check", child_id, workflow.now())

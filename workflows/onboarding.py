@@ -17,7 +17,9 @@ with workflow.unsafe.imports_passed_through():
     from domain.onboarding import OnboardingInput, OnboardingSummary, milestones_complete, summarise, transition_due
     from domain.policy import Milestone
 
-PATIENT = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=5))
+PATIENT = RetryPolicy(
+    initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=5)
+)
 
 
 @workflow.defn
@@ -40,7 +42,8 @@ class OnboardingTransitionWorkflow:
         trigger = "milestones"
         try:
             await workflow.wait_condition(
-                lambda: milestones_complete(input.policy, self._reached), timeout=timeout,
+                lambda: milestones_complete(input.policy, self._reached),
+                timeout=timeout,
                 timeout_summary="onboarding-to-CS transition (time trigger)",
             )
         except TimeoutError:
@@ -52,16 +55,28 @@ class OnboardingTransitionWorkflow:
         await workflow.execute_activity_method(
             NotifyActivities.notify,
             Notification(
-                key=f"{workflow.info().workflow_id}:cs-introduction", workflow_id=input.parent_id, event="cs_introduction",
-                to=["csm", "customer"], subject="Introducing your CS manager",
+                key=f"{workflow.info().workflow_id}:cs-introduction",
+                workflow_id=input.parent_id,
+                event="cs_introduction",
+                to=["csm", "customer"],
+                subject="Introducing your CS manager",
                 text=f"Onboarding of {input.deal.account} is {summary.completion}% complete; CS takes over now.",
                 details=summary.model_dump(mode="json"),
             ),
-            start_to_close_timeout=timedelta(seconds=30), retry_policy=PATIENT, summary="notify: CS introduction",
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=PATIENT,
+            summary="notify: CS introduction",
         )
         parent = workflow.get_external_workflow_handle(input.parent_id)
-        await parent.signal("child_finished", ChildFinished(kind="onboarding", workflow_id=workflow.info().workflow_id,
-                                                             passed=True, summary=summary.model_dump(mode="json")))
+        await parent.signal(
+            "child_finished",
+            ChildFinished(
+                kind="onboarding",
+                workflow_id=workflow.info().workflow_id,
+                passed=True,
+                summary=summary.model_dump(mode="json"),
+            ),
+        )
         return summary
 
     @workflow.update
@@ -71,9 +86,9 @@ class OnboardingTransitionWorkflow:
         self._notes.append(msg)
         # The caller gets its answer at once; the parent hears of it in the background.
         parent = workflow.get_external_workflow_handle(self._input.parent_id)
-        self._forwarding.append(asyncio.create_task(
-            parent.signal("milestone_reached", MilestoneSignal(milestone=msg.milestone, at=now))
-        ))
+        self._forwarding.append(
+            asyncio.create_task(parent.signal("milestone_reached", MilestoneSignal(milestone=msg.milestone, at=now)))
+        )
         return summarise(self._input.policy, self._notes, self._reached, "pending")
 
     @milestone.validator
@@ -81,7 +96,9 @@ class OnboardingTransitionWorkflow:
         if self._done is not None:
             raise ApplicationError("onboarding has already handed over to CS", type=ErrorType.INVALID_TRANSITION.value)
         if msg.milestone in self._reached:
-            raise ApplicationError(f"{msg.milestone.value} was already reached", type=ErrorType.INVALID_TRANSITION.value)
+            raise ApplicationError(
+                f"{msg.milestone.value} was already reached", type=ErrorType.INVALID_TRANSITION.value
+            )
 
     @workflow.query
     def summary(self) -> OnboardingSummary:

@@ -14,7 +14,9 @@ with workflow.unsafe.imports_passed_through():
     from domain.messages import ChildFinished, PostCheckAnswers
     from domain.onboarding import PostCheckInput, PostCheckResult, UsageReport, evaluate
 
-PATIENT = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=5))
+PATIENT = RetryPolicy(
+    initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=5)
+)
 
 
 @workflow.defn
@@ -32,7 +34,8 @@ class PostHandoffCheckWorkflow:
         usage = await self._usage(input)
         try:
             await workflow.wait_condition(
-                lambda: self._answers is not None, timeout=input.policy.answer_window.as_timedelta(),
+                lambda: self._answers is not None,
+                timeout=input.policy.answer_window.as_timedelta(),
                 timeout_summary="post_check: waiting for the CSM's answers",
             )
         except TimeoutError:
@@ -41,10 +44,15 @@ class PostHandoffCheckWorkflow:
         self._result = result
         await workflow.wait_condition(workflow.all_handlers_finished)
         parent = workflow.get_external_workflow_handle(input.parent_id)
-        await parent.signal("child_finished", ChildFinished(
-            kind="post_check", workflow_id=workflow.info().workflow_id, passed=result.passed,
-            summary={"failures": result.failures, "usage": result.usage.model_dump(mode="json")},
-        ))
+        await parent.signal(
+            "child_finished",
+            ChildFinished(
+                kind="post_check",
+                workflow_id=workflow.info().workflow_id,
+                passed=result.passed,
+                summary={"failures": result.failures, "usage": result.usage.model_dump(mode="json")},
+            ),
+        )
         return result
 
     @workflow.update
@@ -55,7 +63,9 @@ class PostHandoffCheckWorkflow:
     @answers.validator
     def _check_answers(self, msg: PostCheckAnswers) -> None:
         if self._answers is not None or self._result is not None:
-            raise ApplicationError("the 30-day check has already been answered", type=ErrorType.INVALID_TRANSITION.value)
+            raise ApplicationError(
+                "the 30-day check has already been answered", type=ErrorType.INVALID_TRANSITION.value
+            )
 
     @workflow.query
     def result(self) -> PostCheckResult | None:
@@ -65,8 +75,12 @@ class PostHandoffCheckWorkflow:
         request = UsageRequest(account=input.deal.account, crm=input.deal.crm, deal_id=input.deal.deal_id)
         try:
             return await workflow.execute_activity_method(
-                UsageActivities.lookup, request, start_to_close_timeout=timedelta(seconds=30),
-                schedule_to_close_timeout=timedelta(hours=6), retry_policy=PATIENT, summary="product usage",
+                UsageActivities.lookup,
+                request,
+                start_to_close_timeout=timedelta(seconds=30),
+                schedule_to_close_timeout=timedelta(hours=6),
+                retry_policy=PATIENT,
+                summary="product usage",
             )
         except ActivityError:
             return UsageReport(measured=False, source="unavailable")

@@ -16,7 +16,7 @@ _OUTCOMES = ("won", "lost")
 
 
 def _outcome(current: dict[str, Any], previous: Any, path: str) -> str:
-    """"won" or "lost" when this event moved the deal there, else "".
+    """ "won" or "lost" when this event moved the deal there, else "".
 
     v1 sends the whole previous deal and v2 only the fields that changed, so a previous without
     `status` means the status did not change (a won deal renamed is not won again). With no
@@ -68,8 +68,12 @@ def _v2(payload: dict[str, Any], meta: dict[str, Any]) -> list[DealEvent]:
     event_id = f"{deal_id}:{meta.get('id')}:{meta.get('timestamp')}" if meta.get("id") is not None else None
     return [
         DealEvent(
-            crm=CRM, deal_id=deal_id, stage=_outcome(deal, payload.get("previous"), "previous"),
-            occurred_at=_occurred(meta, "timestamp"), event_id=event_id, deal_fields=_deal_fields(deal, "data"),
+            crm=CRM,
+            deal_id=deal_id,
+            stage=_outcome(deal, payload.get("previous"), "previous"),
+            occurred_at=_occurred(meta, "timestamp"),
+            event_id=event_id,
+            deal_fields=_deal_fields(deal, "data"),
         )  # fmt: skip
     ]
 
@@ -86,8 +90,11 @@ def _v1(payload: dict[str, Any], meta: dict[str, Any]) -> list[DealEvent]:
     moment = meta.get("timestamp_micro") or meta.get("timestamp")
     return [
         DealEvent(
-            crm=CRM, deal_id=deal_id, stage=_outcome(deal, payload.get("previous"), "previous"),
-            occurred_at=_occurred(meta, "timestamp"), event_id=f"v1:{deal_id}:{moment}" if moment else None,
+            crm=CRM,
+            deal_id=deal_id,
+            stage=_outcome(deal, payload.get("previous"), "previous"),
+            occurred_at=_occurred(meta, "timestamp"),
+            event_id=f"v1:{deal_id}:{moment}" if moment else None,
             deal_fields=_deal_fields(deal, "current"),
         )  # fmt: skip
     ]

@@ -79,8 +79,10 @@ def parse_cdc(body: bytes) -> list[DealEvent]:
         change = as_str(require(header, "changeType", head_path), at(head_path, "changeType"))
         # UPDATE carries only changed fields, so no StageName means the stage did not move; GAP_*
         # and DELETE carry none at all and leave the API to re-read the record.
-        stage = "" if change.startswith("GAP_") or change == "DELETE" else (
-            text_or_none(event.get("StageName"), at(path, "StageName")) or ""
+        stage = (
+            ""
+            if change.startswith("GAP_") or change == "DELETE"
+            else (text_or_none(event.get("StageName"), at(path, "StageName")) or "")
         )
         commit = header.get("commitTimestamp")
         occurred = as_datetime(commit, at(head_path, "commitTimestamp")) if commit is not None else None
@@ -97,8 +99,12 @@ def parse_cdc(body: bytes) -> list[DealEvent]:
             record_id = _record_id(raw_id, at(ids_path, position))
             events.append(
                 DealEvent(
-                    crm=CRM, deal_id=record_id, stage=stage, occurred_at=occurred,
-                    event_id=f"{key}:{record_id}", deal_fields=dict(fields),
+                    crm=CRM,
+                    deal_id=record_id,
+                    stage=stage,
+                    occurred_at=occurred,
+                    event_id=f"{key}:{record_id}",
+                    deal_fields=dict(fields),
                 )  # fmt: skip
             )
     return events
@@ -162,8 +168,10 @@ def parse_outbound_message(body: bytes) -> OutboundMessage:
             raise PayloadError(at(path, "sObject.Id"), "missing")
         events.append(
             DealEvent(
-                crm=CRM, deal_id=_record_id(record["Id"], at(path, "sObject.Id")),
-                stage=record.get("StageName") or "", event_id=note_id,
+                crm=CRM,
+                deal_id=_record_id(record["Id"], at(path, "sObject.Id")),
+                stage=record.get("StageName") or "",
+                event_id=note_id,
                 deal_fields=_deal_fields(record, at(path, "sObject")),
             )  # fmt: skip
         )

@@ -66,8 +66,10 @@ def _b64(raw: bytes) -> str:
 
 _PLAIN = {"metadata": {"encoding": _b64(b"json/plain")}, "data": _b64(b'{"deal_id":"9876543210"}')}
 # Shape only: the data is an illustrative nonce + ciphertext, not a decryptable value.
-_SEALED = {"metadata": {"encoding": _b64(b"binary/encrypted"), "encryption-key-id": _b64(b"2026-11")},
-           "data": _b64(bytes(range(12)) + b"ciphertext and 16-byte tag")}
+_SEALED = {
+    "metadata": {"encoding": _b64(b"binary/encrypted"), "encryption-key-id": _b64(b"2026-11")},
+    "data": _b64(bytes(range(12)) + b"ciphertext and 16-byte tag"),
+}
 EncodeBody = Annotated[JsonPayloads, Body(openapi_examples={
     "plain": {"summary": "a JSON payload, as the UI sends a signal's input", "value": {"payloads": [_PLAIN]}},
 })]  # fmt: skip

@@ -34,7 +34,9 @@ def _deal_id(source: str, deal_id: str, where: str) -> str:
     try:
         return normalise_salesforce_id(deal_id)
     except ValueError as err:
-        raise HTTPException(422, [{"loc": ["body", *where.split(".")], "msg": str(err), "type": "value_error"}]) from None
+        raise HTTPException(
+            422, [{"loc": ["body", *where.split(".")], "msg": str(err), "type": "value_error"}]
+        ) from None
 
 
 @router.post(

@@ -35,18 +35,31 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _route(method: str, path: str, summary: str, roles: tuple[str, ...], response_model: type = HandoffState,
-           detail: str = ""):
+def _route(
+    method: str, path: str, summary: str, roles: tuple[str, ...], response_model: type = HandoffState, detail: str = ""
+):
     return router.api_route(
-        path, methods=[method], response_model=response_model, summary=summary, responses=REFUSALS,
-        description=f"{detail} {roles_note(*roles)}".strip(), dependencies=[Depends(require_roles(*roles))],
+        path,
+        methods=[method],
+        response_model=response_model,
+        summary=summary,
+        responses=REFUSALS,
+        description=f"{detail} {roles_note(*roles)}".strip(),
+        dependencies=[Depends(require_roles(*roles))],
     )
 
 
-@_route("PATCH", "/document", "Edit or submit the handoff document", ("ae", "cs_lead", "operator"),
-        detail="The new state's `quality` carries the new score, tier and a reason per field.")
+@_route(
+    "PATCH",
+    "/document",
+    "Edit or submit the handoff document",
+    ("ae", "cs_lead", "operator"),
+    detail="The new state's `quality` carries the new score, tier and a reason per field.",
+)
 async def update_document(
-    handle: HandoffHandle, client: ClientDep, settings: SettingsDep,
+    handle: HandoffHandle,
+    client: ClientDep,
+    settings: SettingsDep,
     msg: Annotated[DocumentUpdate, Body(openapi_examples=examples.DOCUMENT)],
 ) -> HandoffState:
     return await send(client, settings, handle, DealHandoffWorkflow.update_document, msg)
@@ -54,16 +67,25 @@ async def update_document(
 
 @_route("POST", "/csm", "Assign the CSM", ("cs_lead", "operator"))
 async def assign_csm(
-    handle: HandoffHandle, client: ClientDep, settings: SettingsDep,
+    handle: HandoffHandle,
+    client: ClientDep,
+    settings: SettingsDep,
     msg: Annotated[CsmAssignment, Body(openapi_examples=examples.CSM)],
 ) -> HandoffState:
     return await send(client, settings, handle, DealHandoffWorkflow.assign_csm, msg)
 
 
-@_route("POST", "/intake-review", "The CSM's intake review", ("cs_lead",),
-        detail="Rating 1-5; `accept: false` sends the document back to sales.")
+@_route(
+    "POST",
+    "/intake-review",
+    "The CSM's intake review",
+    ("cs_lead",),
+    detail="Rating 1-5; `accept: false` sends the document back to sales.",
+)
 async def intake_review(
-    handle: HandoffHandle, client: ClientDep, settings: SettingsDep,
+    handle: HandoffHandle,
+    client: ClientDep,
+    settings: SettingsDep,
     msg: Annotated[IntakeReviewInput, Body(openapi_examples=examples.INTAKE)],
 ) -> HandoffState:
     return await send(client, settings, handle, DealHandoffWorkflow.intake_review, msg)
@@ -71,7 +93,9 @@ async def intake_review(
 
 @_route("POST", "/intro", "Intro meeting scheduled or held", ("ae", "cs_lead"))
 async def intro(
-    handle: HandoffHandle, client: ClientDep, settings: SettingsDep,
+    handle: HandoffHandle,
+    client: ClientDep,
+    settings: SettingsDep,
     msg: Annotated[IntroUpdate, Body(openapi_examples=examples.INTRO)],
 ) -> HandoffState:
     return await send(client, settings, handle, DealHandoffWorkflow.intro, msg)
@@ -79,7 +103,9 @@ async def intro(
 
 @_route("POST", "/first-touch", "CS first touch with the customer", ("cs_lead",))
 async def first_touch(
-    handle: HandoffHandle, client: ClientDep, settings: SettingsDep,
+    handle: HandoffHandle,
+    client: ClientDep,
+    settings: SettingsDep,
     msg: Annotated[FirstTouch, Body(openapi_examples=examples.FIRST_TOUCH)],
 ) -> HandoffState:
     return await send(client, settings, handle, DealHandoffWorkflow.first_touch, msg)
@@ -87,7 +113,9 @@ async def first_touch(
 
 @_route("POST", "/kickoff", "Kickoff held", ("cs_lead",), detail="Starts the onboarding workflow.")
 async def kickoff(
-    handle: HandoffHandle, client: ClientDep, settings: SettingsDep,
+    handle: HandoffHandle,
+    client: ClientDep,
+    settings: SettingsDep,
     msg: Annotated[KickoffHeld, Body(openapi_examples=examples.KICKOFF)],
 ) -> HandoffState:
     return await send(client, settings, handle, DealHandoffWorkflow.kickoff, msg)
@@ -95,7 +123,9 @@ async def kickoff(
 
 @_route("POST", "/ae-departure", "The AE has left, or the recovery owner is named", ("ae", "cs_lead", "operator"))
 async def ae_departure(
-    handle: HandoffHandle, client: ClientDep, settings: SettingsDep,
+    handle: HandoffHandle,
+    client: ClientDep,
+    settings: SettingsDep,
     msg: Annotated[AeDeparture, Body(openapi_examples=examples.AE_DEPARTURE)],
 ) -> HandoffState:
     return await send(client, settings, handle, DealHandoffWorkflow.ae_departure, msg)
@@ -112,30 +142,54 @@ class ExtensionBody(BaseModel):
     reason: str = ""
 
 
-@_route("POST", "/deadlines/{sla}", "Extend an SLA deadline", ("cs_lead", "operator"),
-        detail="The running timer moves with it; a reason is required.")
+@_route(
+    "POST",
+    "/deadlines/{sla}",
+    "Extend an SLA deadline",
+    ("cs_lead", "operator"),
+    detail="The running timer moves with it; a reason is required.",
+)
 async def extend_deadline(
-    sla: SlaName, handle: HandoffHandle, client: ClientDep, settings: SettingsDep,
+    sla: SlaName,
+    handle: HandoffHandle,
+    client: ClientDep,
+    settings: SettingsDep,
     body: Annotated[ExtensionBody, Body(openapi_examples=examples.EXTENSION)],
 ) -> HandoffState:
     msg = DeadlineExtension(sla=sla, by=body.by, new_due=body.new_due, extend_by=body.extend_by, reason=body.reason)
     return await send(client, settings, handle, DealHandoffWorkflow.extend_deadline, msg)
 
 
-@_route("POST", "/milestones", "An onboarding milestone reached", ("cs_lead",), OnboardingSummary,
-        detail="Goes to the onboarding workflow (409 while it is not running); answers its summary.")
+@_route(
+    "POST",
+    "/milestones",
+    "An onboarding milestone reached",
+    ("cs_lead",),
+    OnboardingSummary,
+    detail="Goes to the onboarding workflow (409 while it is not running); answers its summary.",
+)
 async def milestone(
-    handle: HandoffHandle, client: ClientDep, settings: SettingsDep,
+    handle: HandoffHandle,
+    client: ClientDep,
+    settings: SettingsDep,
     msg: Annotated[MilestoneReached, Body(openapi_examples=examples.MILESTONE)],
 ) -> OnboardingSummary:
     child = client.get_workflow_handle_for(OnboardingTransitionWorkflow.run, onboarding_workflow_id(handle.id))
     return await send(client, settings, child, OnboardingTransitionWorkflow.milestone, msg, parent_id=handle.id)
 
 
-@_route("POST", "/post-check", "The CSM's answers to the 30-day check", ("cs_lead",), PostCheckAnswers,
-        detail="Goes to the post-handoff check workflow (409 while it is not running).")
+@_route(
+    "POST",
+    "/post-check",
+    "The CSM's answers to the 30-day check",
+    ("cs_lead",),
+    PostCheckAnswers,
+    detail="Goes to the post-handoff check workflow (409 while it is not running).",
+)
 async def post_check(
-    handle: HandoffHandle, client: ClientDep, settings: SettingsDep,
+    handle: HandoffHandle,
+    client: ClientDep,
+    settings: SettingsDep,
     msg: Annotated[PostCheckAnswers, Body(openapi_examples=examples.POST_CHECK)],
 ) -> PostCheckAnswers:
     child = client.get_workflow_handle_for(PostHandoffCheckWorkflow.run, post_check_workflow_id(handle.id))

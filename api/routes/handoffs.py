@@ -45,13 +45,17 @@ async def list_handoffs(
     except ValueError as err:
         raise HTTPException(422, [{"loc": ["query", "page_token"], "msg": str(err), "type": "value_error"}]) from None
     listing = client.list_workflows(
-        build_query(phase, tier, breached, csm, ae), page_size=page_size, next_page_token=token,
+        build_query(phase, tier, breached, csm, ae),
+        page_size=page_size,
+        next_page_token=token,
         rpc_timeout=timedelta(seconds=settings.rpc_timeout_seconds),
     )
     # One page per request: the caller pages with the token rather than the API walking every page.
     await listing.fetch_next_page()
-    return HandoffPage(handoffs=[row(execution) for execution in listing.current_page or []],
-                       next_page_token=encode_token(listing.next_page_token))
+    return HandoffPage(
+        handoffs=[row(execution) for execution in listing.current_page or []],
+        next_page_token=encode_token(listing.next_page_token),
+    )
 
 
 @router.get(

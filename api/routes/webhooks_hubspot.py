@@ -8,7 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request
 
 from api import examples
-from api.crm import SignatureError, parse_hubspot_batch, parse_hubspot_workflow, public_uri, verify_hubspot_v2, verify_hubspot_v3
+from api.crm import (
+    SignatureError,
+    parse_hubspot_batch,
+    parse_hubspot_workflow,
+    public_uri,
+    verify_hubspot_v2,
+    verify_hubspot_v3,
+)
 from api.deps import IngestDep, SettingsDep
 from api.ingest_plan import EventOutcome
 

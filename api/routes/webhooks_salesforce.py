@@ -13,7 +13,9 @@ from api.ingest_plan import EventOutcome
 
 router = APIRouter(prefix="/webhooks/salesforce", tags=["webhooks"])
 
-TokenHeader = Annotated[str | None, Header(alias="X-Baton-Token", description="the shared BATON_SALESFORCE_WEBHOOK_TOKEN")]
+TokenHeader = Annotated[
+    str | None, Header(alias="X-Baton-Token", description="the shared BATON_SALESFORCE_WEBHOOK_TOKEN")
+]
 
 
 @router.post(
@@ -22,7 +24,7 @@ TokenHeader = Annotated[str | None, Header(alias="X-Baton-Token", description="t
     response_model=list[EventOutcome],
     summary="Salesforce Change Data Capture",
     description=(
-        "OpportunityChangeEvents as a CDC subscriber relays them (one event, a list, or `{\"events\": [...]}`). "
+        'OpportunityChangeEvents as a CDC subscriber relays them (one event, a list, or `{"events": [...]}`). '
         "Authentication: header `X-Baton-Token` with the shared token, not an API key."
     ),
     openapi_extra=examples.SALESFORCE_CDC,
@@ -52,7 +54,9 @@ async def outbound_message(
     settings: SettingsDep,
     ingest: IngestDep,
     token: TokenHeader = None,
-    token_query: Annotated[str | None, Query(alias="token", description="the shared token, for URLs set in Setup")] = None,
+    token_query: Annotated[
+        str | None, Query(alias="token", description="the shared token, for URLs set in Setup")
+    ] = None,
 ) -> Response:
     compare_token(token or token_query, settings.salesforce_webhook_token.get_secret_value())
     message = parse_outbound_message(await request.body())

@@ -64,8 +64,14 @@ class Proc:
     def start(self) -> "Proc":
         handle = self.log.open("ab")
         # Own session: a Ctrl-C at the terminal reaches pytest, which stops these itself.
-        self.popen = subprocess.Popen(self.command, env=self.env, stdout=handle, stderr=subprocess.STDOUT,
-                                      stdin=subprocess.DEVNULL, start_new_session=True)
+        self.popen = subprocess.Popen(
+            self.command,
+            env=self.env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         handle.close()
         return self
 
@@ -174,11 +180,14 @@ class Deployment:
 
     def start_worker(self) -> None:
         self.workers_started += 1
-        self.worker = Proc("worker", [BATON, "worker"], self.env(),
-                           self.folder / f"worker-{self.workers_started}.log").start()
+        self.worker = Proc(
+            "worker", [BATON, "worker"], self.env(), self.folder / f"worker-{self.workers_started}.log"
+        ).start()
 
     def start_api(self) -> None:
-        self.api = Proc("api", [BATON, "api", "--port", str(self.api_port)], self.env(), self.folder / "api.log").start()
+        self.api = Proc(
+            "api", [BATON, "api", "--port", str(self.api_port)], self.env(), self.folder / "api.log"
+        ).start()
 
         def healthy() -> bool:
             if not self.api.running:

@@ -143,5 +143,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("round_robin", "csm_assignments", "churn", "survey_answers", "ratings", "slas", "timeline", "handoffs"):
+    for table in (
+        "round_robin",
+        "csm_assignments",
+        "churn",
+        "survey_answers",
+        "ratings",
+        "slas",
+        "timeline",
+        "handoffs",
+    ):
         op.drop_table(table)
