@@ -10,8 +10,15 @@ from typing import Any, ClassVar
 import httpx
 from temporalio.exceptions import ApplicationError
 
-from activities.crm import CRM_REJECTED, CommissionRelease, CrmClient, CrmTask, CrmUnavailable, CrmWriteResult
-from activities.crm import consistent_deal_fields
+from activities.crm import (
+    CRM_REJECTED,
+    CommissionRelease,
+    CrmClient,
+    CrmTask,
+    CrmUnavailable,
+    CrmWriteResult,
+    consistent_deal_fields,
+)
 from domain.deal import Deal, DealType
 
 # Below CRM_TIMEOUT, so a hung request fails inside the attempt and is retried, with room for a

@@ -36,7 +36,7 @@ class ReportActivities:
         self.engine = engine
 
     @classmethod
-    def from_url(cls, url: str | None = None) -> "ReportActivities":
+    def from_url(cls, url: str | None = None) -> ReportActivities:
         return cls(make_engine(url))
 
     @activity.defn(name="report_governance")

@@ -33,7 +33,7 @@ class StoreActivities:
         self.engine = engine
 
     @classmethod
-    def from_url(cls, url: str | None = None) -> "StoreActivities":
+    def from_url(cls, url: str | None = None) -> StoreActivities:
         return cls(make_engine(url))
 
     @activity.defn(name="store_record")

@@ -10,16 +10,18 @@ from fastapi import FastAPI
 from opentelemetry.trace import Tracer
 from temporalio.client import Client
 
-from api import errors
-from api import logging_setup, metrics
+from api import errors, limits, logging_setup, metrics, session, tracing
 from api.routes import (
-    events, handoff_messages, handoffs, health, webhooks_hubspot, webhooks_pipedrive, webhooks_salesforce,
+    codec,
+    events,
+    handoff_messages,
+    handoffs,
+    health,
+    reports,
+    webhooks_hubspot,
+    webhooks_pipedrive,
+    webhooks_salesforce,
 )  # fmt: skip
-from api.routes import reports
-from api.routes import codec
-from api import session
-from api import limits
-from api import tracing
 from api.settings import ApiSettings, get_settings
 from cli.policy_file import read_policy
 from store.engine import make_engine

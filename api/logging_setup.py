@@ -18,6 +18,7 @@ import os
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from types import MappingProxyType
 
 from opentelemetry import trace
 
@@ -25,7 +26,9 @@ CONTEXT_FIELDS = ("workflow_id", "crm", "deal_id")
 FORMAT_ENV = "BATON_LOG_FORMAT"
 LEVEL_ENV = "BATON_LOG_LEVEL"
 
-_context: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("baton_log_context", default={})
+# An immutable default: the context is only ever replaced (bind_log_context), never changed in place.
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+_context: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar("baton_log_context", default=_EMPTY)
 _WORKFLOW_ID = re.compile(r"^baton-([a-z][a-z0-9_]*)-(.+)$")
 
 

@@ -39,7 +39,7 @@ class BareWorkflow:
         )
         try:
             await workflow.wait_condition(lambda: self._messages > 0, timeout=LONG_TIMER)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         return self._score
 

@@ -11,6 +11,9 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
 from domain.approach import ApproachDecision
 from domain.approach_kinds import Approach
 from domain.deal import Deal
@@ -18,9 +21,6 @@ from domain.roles import SlaName
 from domain.scoring import QualityReport, Tier
 from domain.state import Deadline, DeadlineStatus, Facts, HandoffState, Owners, Phase
 from domain.timeline import Kind, TimelineEntry
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-
 from store import repository
 from store.engine import make_engine, session_scope
 from store.migrate import upgrade

@@ -62,9 +62,11 @@ async def activity_done_at(
                 data = b"".join(p.data for p in attrs.input.payloads)
                 if attrs.activity_type.name == activity_type and needle in data:
                     scheduled.add(event.event_id)
-            elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
-                if event.activity_task_completed_event_attributes.scheduled_event_id in scheduled:
-                    return event.event_time.ToNanoseconds() / 1e9
+            elif (
+                event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
+                and event.activity_task_completed_event_attributes.scheduled_event_id in scheduled
+            ):
+                return event.event_time.ToNanoseconds() / 1e9
         await asyncio.sleep(0.05)
     raise TimeoutError(f"{workflow_id}: no completed {activity_type} after {timeout:.0f}s")
 

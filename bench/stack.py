@@ -79,7 +79,7 @@ class Stack:
         }
 
     def spawn(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen:
-        log = open(self.folder / f"{name}.log", "wb")
+        log = open(self.folder / f"{name}.log", "wb")  # noqa: SIM115 (the child process owns it)
         process = subprocess.Popen(
             command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).parent.parent
         )

@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime
 from pydantic import BaseModel
 from sqlmodel import Session
 
+from store.at_risk import at_risk
 from store.engine import make_engine
 from store.governance import churn_report
-from store.at_risk import at_risk
 from store.reports import Figure, Scorecard, scorecard
 
 URL_HELP = "database URL; default $DATABASE_URL, else sqlite:///.baton/baton.db"
@@ -57,9 +57,10 @@ def _print_json(model: BaseModel | list[BaseModel]) -> None:
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
     lines = [
-        "  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)).rstrip() for line in [header, *rows]
+        "  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in [header, *rows]
     ]
     return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
 

@@ -22,7 +22,7 @@ class DealTimes(BaseModel):
     closed_at: datetime
 
     @model_validator(mode="after")
-    def _order(self) -> "DealTimes":
+    def _order(self) -> DealTimes:
         if (self.created_at.tzinfo is None) != (self.closed_at.tzinfo is None):
             raise ValueError("created_at and closed_at must both have a UTC offset or neither")
         if self.closed_at < self.created_at:

@@ -46,8 +46,8 @@ async def setup_namespace(task_queue: str | None = None) -> None:
     import os
 
     from worker.connect import connect
-    from worker.search_attribute_setup import register_search_attributes
     from worker.main import DEFAULT_TASK_QUEUE, TASK_QUEUE_ENV
+    from worker.search_attribute_setup import register_search_attributes
     from workflows.governance_schedule import ensure_schedule
 
     client = await connect()

@@ -241,7 +241,7 @@ async def _delivery_instant(handle, at: datetime, policy: Policy) -> datetime:
 async def _closed_state(handle) -> HandoffState:
     """Wait for the run to close with the clock held still: letting the time-skipping server move its
     clock while a run is closing can stall it."""
-    while (await handle.describe()).status is WorkflowExecutionStatus.RUNNING:
+    while (await handle.describe()).status is WorkflowExecutionStatus.RUNNING:  # noqa: ASYNC110 (polls a server)
         await asyncio.sleep(0.02)
     return await handle.result()
 

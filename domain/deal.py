@@ -72,7 +72,7 @@ class Deal(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _order(self) -> "Deal":
+    def _order(self) -> Deal:
         if self.created_at and self.closed_at and self.closed_at < self.created_at:
             raise ValueError("closed_at is before created_at")
         return self

@@ -81,7 +81,7 @@ class HandoffDocument(_Strict):
     partner_context: PartnerContext | None = None
     competitive_context: CompetitiveContext | None = None
 
-    def merged(self, changes: "DocumentPatch") -> "HandoffDocument":
+    def merged(self, changes: DocumentPatch) -> HandoffDocument:
         """A new document with the patch's set fields replacing these."""
         updated = {**self.model_dump(), **changes.model_dump(exclude_unset=True, exclude_none=True)}
         return HandoffDocument.model_validate(updated)

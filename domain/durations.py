@@ -83,7 +83,7 @@ def parse_duration(text: str) -> Duration:
         hint = " (business units cannot be combined with other units)" if "b" in s else ""
         raise ValueError(f"invalid duration {text!r}{hint}; {_ACCEPTED}")
     counts = [int(g) if g else 0 for g in m.groups()]
-    total = sum(n * size for n, (_, size) in zip(counts, _CLOCK_UNITS))
+    total = sum(n * size for n, (_, size) in zip(counts, _CLOCK_UNITS, strict=True))
     return Duration(DurationUnit.CLOCK, total, days_written=counts[0])
 
 

@@ -56,7 +56,7 @@ class HandoffMachine(PeopleMessages):
     # ---- lifecycle -------------------------------------------------------------------------
 
     @classmethod
-    def new(cls, workflow_id: str, deal: Deal, policy: Policy) -> "HandoffMachine":
+    def new(cls, workflow_id: str, deal: Deal, policy: Policy) -> HandoffMachine:
         state = HandoffState(workflow_id=workflow_id, deal=deal, policy_name=policy.name, phase=Phase.PRE_CLOSE)
         return cls(state, policy)
 

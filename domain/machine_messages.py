@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from domain import deadlines
-from domain.errors import ErrorType, Refused
 from domain.effects import StartOnboarding
+from domain.errors import ErrorType, Refused
 from domain.machine_base import MachineBase
 from domain.messages import (
     AeDeparture,

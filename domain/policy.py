@@ -12,8 +12,6 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from domain.approach_kinds import Approach
-from domain.calendar import BusinessCalendar
-from domain.document import FieldName
 from domain.approach_policy import (  # noqa: F401  (re-exported: the policy's public names)
     ApproachProfile,
     Escalation,
@@ -22,6 +20,8 @@ from domain.approach_policy import (  # noqa: F401  (re-exported: the policy's p
     default_profiles,
     default_slas,
 )
+from domain.calendar import BusinessCalendar
+from domain.document import FieldName
 from domain.durations import DurationField, parse_duration
 from domain.onboarding_policy import (  # noqa: F401
     Milestone,
@@ -72,7 +72,7 @@ class ScoringPolicy(_Section):
         return value
 
     @model_validator(mode="after")
-    def _thresholds(self) -> "ScoringPolicy":
+    def _thresholds(self) -> ScoringPolicy:
         if self.gaps_at >= self.ready_at:
             raise ValueError("gaps_at must be below ready_at")
         if not self.rapid_close_fields:
@@ -99,7 +99,7 @@ class AcvBands(_Section):
         return {code.upper(): rate for code, rate in value.items()}
 
     @model_validator(mode="after")
-    def _order(self) -> "AcvBands":
+    def _order(self) -> AcvBands:
         if self.structured_from >= self.white_glove_from:
             raise ValueError("structured_from must be below white_glove_from")
         return self

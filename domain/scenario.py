@@ -76,7 +76,7 @@ class Scenario(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _close(self) -> "Scenario":
+    def _close(self) -> Scenario:
         if self.deal.closed_at is None:
             raise ValueError("deal.closed_at is required: scenario times are measured from the close")
         return self

@@ -7,10 +7,10 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
+from domain.approach_kinds import Approach
 from domain.document import FieldName, HandoffDocument
 from domain.field_rules import judge_all
 from domain.policy import Policy, ScoringPolicy
-from domain.approach_kinds import Approach
 
 ALLOWED_STATUSES = (0.0, 0.5, 1.0)
 

@@ -84,9 +84,9 @@ def won_between(start: datetime | None, end: datetime | None, *columns):
     query = select(*columns) if columns else select(HandoffRow)
     query = query.where(HandoffRow.won_at.is_not(None))
     if start is not None:
-        query = query.where(CLOSE >= start)
+        query = query.where(start <= CLOSE)
     if end is not None:
-        query = query.where(CLOSE < end)
+        query = query.where(end > CLOSE)
     return query
 
 

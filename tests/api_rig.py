@@ -8,10 +8,10 @@ import hmac
 import json
 import random
 import time
-from datetime import datetime, timedelta, timezone
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from fastapi import FastAPI
@@ -159,7 +159,7 @@ def outbound_body(*opportunities: tuple[str, str], org: str = SF_ORG) -> bytes:
 
 
 def pipedrive_won(deal_id: int) -> bytes:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return dumps({
         "meta": {"version": "2.0", "entity": "deal", "action": "change", "id": f"n-{deal_id}",
                  "timestamp": now.isoformat()},

@@ -29,6 +29,9 @@ from worker.registry import WORKFLOW_RUNNER, WORKFLOWS, activities_of
 from worker.search_attribute_setup import register_search_attributes
 from worker.temporal_binaries import test_server_path
 
+# The store fixtures (`store`, `postgres_database`): every test module may use them.
+pytest_plugins = ["tests.conftest_store"]
+
 
 @pytest_asyncio.fixture
 async def env() -> AsyncIterator[WorkflowEnvironment]:

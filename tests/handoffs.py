@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from temporalio.client import WorkflowHandle
 
@@ -57,7 +57,7 @@ def deal(closed_at: datetime | None = None, **fields) -> Deal:
         ae="ae@example.com",
         sales_manager="sm@example.com",
         vp_sales="vp@example.com",
-        created_at=(closed_at or datetime.now(timezone.utc)) - timedelta(days=60),
+        created_at=(closed_at or datetime.now(UTC)) - timedelta(days=60),
         closed_at=closed_at,
     )
     values.update(fields)

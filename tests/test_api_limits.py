@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from api.limits import ENV, BodySizeLimit, max_body_bytes
-from tests.test_api_webhooks import exists
 from tests.api_rig import auth, deal_number, dumps, hubspot_stage, hubspot_v3_headers, running_api
+from tests.test_api_webhooks import exists
 
 LIMIT = 4096  # small, so over-limit bodies stay cheap; the default is tested on its own
 

@@ -21,7 +21,7 @@ from domain.events import DealEvent
 from domain.policy import Policy
 from domain.scoring import Tier
 from domain.state import Phase
-from tests.api_rig import auth, api_keys_setting
+from tests.api_rig import api_keys_setting, auth
 from workflows import search_attributes as sa
 
 HASH = hashlib.sha256(b"k").hexdigest()

@@ -10,8 +10,20 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.ids import normalise_salesforce_id
 from tests.api_rig import (
-    PD_PASSWORD, PD_USER, SF_TOKEN, basic, cdc_body, deal_number, dumps, hubspot_stage, hubspot_v2_headers,
-    hubspot_v3_headers, outbound_body, pipedrive_won, running_api, sf_id,
+    PD_PASSWORD,
+    PD_USER,
+    SF_TOKEN,
+    basic,
+    cdc_body,
+    deal_number,
+    dumps,
+    hubspot_stage,
+    hubspot_v2_headers,
+    hubspot_v3_headers,
+    outbound_body,
+    pipedrive_won,
+    running_api,
+    sf_id,
 )  # fmt: skip
 from tests.conftest import assert_eventually
 

@@ -281,11 +281,11 @@ async def test_a_signed_in_session_reaches_the_codec_with_a_cookie(monkeypatch):
     import hashlib
 
     import httpx
+    from temporalio.client import Client
 
     from api.app import create_app
     from api.session import COOKIE
     from api.settings import ApiSettings
-    from temporalio.client import Client
 
     operator, analyst = "op-key-123", "ae-key-456"
     keys = ",".join(

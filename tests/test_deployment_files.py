@@ -146,7 +146,7 @@ def test_baton_services_run_the_documented_commands(services):
 def test_secrets_are_placeholders_not_values(services):
     api = env(services["baton-api"])
     for secret in ("BATON_HUBSPOT_CLIENT_SECRET", "BATON_API_KEYS", "BATON_CODEC_KEYS"):
-        assert api[secret] == "${%s:-}" % secret
+        assert api[secret] == f"${{{secret}:-}}"
 
 
 def test_workers_scale_without_colliding(services):

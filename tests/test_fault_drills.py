@@ -31,7 +31,12 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain.ids import normalise_salesforce_id
 from tests.conftest import assert_eventually
 from tests.drills.processes import (
-    API_KEYS, HUBSPOT_SECRET, PD_PASSWORD, PD_USER, SF_TOKEN, Deployment,
+    API_KEYS,
+    HUBSPOT_SECRET,
+    PD_PASSWORD,
+    PD_USER,
+    SF_TOKEN,
+    Deployment,
 )  # fmt: skip
 from tests.drills.stub import Stub
 

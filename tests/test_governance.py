@@ -21,12 +21,19 @@ from domain.scoring import Tier
 from store import repository
 from store.engine import make_engine, session_scope
 from store.migrate import upgrade
-from tests.conftest_store import postgres_database, store  # noqa: F401  (fixtures)
-from tests.test_reports import ENT, MID, at, handoff, loaded  # noqa: F401  (fixture)
+from tests.test_reports import ENT, MID, at, handoff, record_examples
 from worker.connect import data_converter
 from worker.temporal_binaries import dev_server_path
 from workflows.governance import ALERT_TO, GovernanceInput, MonthlyGovernanceWorkflow, _previous_month
 from workflows.governance_schedule import SCHEDULE_ID, ensure_schedule
+
+
+@pytest.fixture
+def loaded(store):
+    """The hand-worked handoffs of tests/test_reports.py, in the store."""
+    with session_scope(store.engine) as session:
+        record_examples(session)
+    return store
 
 
 @pytest.mark.parametrize(("threshold", "expected"), [(80.0, []), (101.0, ["overall", ENT, MID])])

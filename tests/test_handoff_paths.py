@@ -10,11 +10,9 @@ from domain.messages import (
     AeDeparture,
     CsmAssignment,
     DocumentUpdate,
-    FirstTouch,
     IntakeReviewInput,
     IntroAction,
     IntroUpdate,
-    KickoffHeld,
     StageChanged,
 )
 from domain.policy import Policy

@@ -1,11 +1,9 @@
 """The handoff workflow on the time-skipping server: the main path, gates and refusals."""
 
-from datetime import timedelta
-
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
-from domain.messages import DocumentUpdate, FirstTouch, IntakeReviewInput, IntroAction, IntroUpdate, KickoffHeld
+from domain.messages import FirstTouch, IntakeReviewInput, IntroAction, IntroUpdate, KickoffHeld
 from domain.state import DeadlineStatus, Phase
 from domain.timeline import Kind
 from tests.conftest import assert_eventually

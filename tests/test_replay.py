@@ -11,9 +11,9 @@ from temporalio import workflow
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
+from domain.state import HandoffState
 from worker.connect import data_converter
 from worker.registry import STRICT_WORKFLOW_RUNNER, WORKFLOW_RUNNER, WORKFLOWS
-from domain.state import HandoffState
 from workflows.handoff import DealHandoffWorkflow, HandoffInput
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))

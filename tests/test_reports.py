@@ -19,12 +19,11 @@ from domain.scoring import QualityReport, Tier
 from domain.state import Deadline, DeadlineStatus, Facts, HandoffState, IntakeReview, Outcome, Owners, Phase
 from domain.timeline import Kind, TimelineEntry
 from store import repository
+from store.at_risk import at_risk
 from store.engine import session_scope
 from store.governance import churn_report, governance, needs_root_cause, root_cause_groups
-from store.at_risk import at_risk
 from store.reports import scorecard
 from tests.conftest import assert_eventually
-from tests.conftest_store import postgres_database, store  # noqa: F401  (fixtures)
 from tests.handoffs import GAPS_DOCUMENT, READY_DOCUMENT, deal, start_handoff
 from workflows.handoff import DealHandoffWorkflow
 

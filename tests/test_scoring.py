@@ -117,7 +117,7 @@ def test_empty_document_is_blocked_at_zero():
 
 
 statuses = st.sampled_from([0.0, 0.5, 1.0])
-all_statuses = st.fixed_dictionaries({name: statuses for name in FieldName})
+all_statuses = st.fixed_dictionaries(dict.fromkeys(FieldName, statuses))
 
 
 @given(all_statuses)

@@ -19,7 +19,7 @@ from cli import db_cmd
 from domain.approach import ApproachDecision
 from domain.approach_kinds import Approach
 from domain.deal import Deal
-from domain.policy import CsTeam, Csm
+from domain.policy import Csm, CsTeam
 from domain.roles import Role, SlaName
 from domain.state import (
     Deadline,
@@ -47,7 +47,7 @@ from store.tables import (
     SurveyAnswerRow,
     TimelineRow,
 )
-from tests.conftest_store import Store, postgres_database, store  # noqa: F401  (fixtures)
+from tests.conftest_store import Store
 
 CLOSED = datetime(2026, 3, 6, 15, 0, tzinfo=UTC)
 DAY = date(2026, 3, 9)

@@ -18,7 +18,7 @@ from api.logging_setup import configure_logging
 from tests.api_rig import auth, deal_number, dumps, hubspot_stage, hubspot_v3_headers, running_api
 from tests.conftest import assert_eventually
 from worker.telemetry import connect_overrides
-from worker.tracing import traces_endpoint, tracer_from_env, tracing_interceptors
+from worker.tracing import tracer_from_env, traces_endpoint, tracing_interceptors
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import json
 import xml.etree.ElementTree as ET
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from pydantic import ValidationError
@@ -35,7 +35,7 @@ from api.crm import (
 )
 from domain.deal import Deal
 
-CLOSE = datetime(2026, 3, 6, 15, 0, tzinfo=timezone.utc)
+CLOSE = datetime(2026, 3, 6, 15, 0, tzinfo=UTC)
 CLOSE_MS = 1772809200000
 SECRET = "7f3c2a9e-5b1d-4c8e-9a6f-2d4b8e1c0a57"
 URL = "https://baton.example.com/webhooks/hubspot"
@@ -314,7 +314,7 @@ def test_hubspot_workflow_both_shapes(body: dict) -> None:
     assert fields["currency"] == "EUR"
     assert fields["ae"] == "8112447"
     assert datetime.fromisoformat(fields["closed_at"]) == CLOSE
-    assert datetime.fromisoformat(fields["created_at"]) == datetime(2026, 1, 12, 9, 30, tzinfo=timezone.utc)
+    assert datetime.fromisoformat(fields["created_at"]) == datetime(2026, 1, 12, 9, 30, tzinfo=UTC)
     Deal.model_validate({"crm": event.crm, "deal_id": event.deal_id, **fields})
 
 
@@ -476,7 +476,7 @@ def test_outbound_message_two_notifications() -> None:
         84000.0,
         "EUR",
     )
-    assert datetime.fromisoformat(fields["closed_at"]) == datetime(2026, 3, 6, tzinfo=timezone.utc)
+    assert datetime.fromisoformat(fields["closed_at"]) == datetime(2026, 3, 6, tzinfo=UTC)
     Deal.model_validate({"crm": "salesforce", "deal_id": OPP_18, **fields})
 
 
@@ -635,7 +635,7 @@ def test_pipedrive_deal_fields(body: dict) -> None:
         "18487521",
     )
     assert datetime.fromisoformat(fields["closed_at"]) == CLOSE
-    assert datetime.fromisoformat(fields["created_at"]) == datetime(2026, 1, 12, 9, 30, tzinfo=timezone.utc)
+    assert datetime.fromisoformat(fields["created_at"]) == datetime(2026, 1, 12, 9, 30, tzinfo=UTC)
     assert event.event_id
     Deal.model_validate({"crm": "pipedrive", "deal_id": event.deal_id, **fields})
 

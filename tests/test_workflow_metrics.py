@@ -18,10 +18,10 @@ from store.engine import make_engine
 from store.migrate import upgrade
 from tests.conftest import assert_eventually
 from tests.handoffs import READY_DOCUMENT, deal
+from worker import temporal_binaries
 from worker.connect import data_converter
 from worker.registry import WORKFLOW_RUNNER, WORKFLOWS, activities_of
 from worker.search_attribute_setup import register_search_attributes
-from worker import temporal_binaries
 from workflows.handoff import DealHandoffWorkflow, HandoffInput
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
 from activities.crm import CrmActivities
 from activities.crm_clients import crm_clients_from_env
 from activities.notify import NotifyActivities, sinks_from_env
@@ -11,7 +13,6 @@ from activities.report_activities import ReportActivities
 from activities.store_activities import StoreActivities
 from activities.usage import UsageActivities, usage_source_from_env
 from store.engine import make_engine
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 from workflows.governance import MonthlyGovernanceWorkflow
 from workflows.handoff import DealHandoffWorkflow
 from workflows.onboarding import OnboardingTransitionWorkflow

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.errors import Refused
-    from domain.handoff_input import HandoffInput  # noqa: F401  (part of this workflow's interface)
+    from domain.handoff_input import HandoffInput
     from domain.machine import HandoffMachine
     from domain.messages import (
         AeDeparture,
@@ -204,7 +202,7 @@ class DealHandoffWorkflow:
             return
         try:
             await workflow.wait_condition(lambda: self._poked, timeout=remaining, timeout_summary=wake[1])
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
     async def _settle(self) -> None:

@@ -5,13 +5,23 @@ Routes verify first (signatures), then parse; PayloadError means 400, SignatureE
 
 from api.crm.errors import PayloadError
 from api.crm.generic import (
-    ChurnEventBody, DealEventBody, GenericEvent, SurveyEventBody, parse_generic, to_deal_event,
+    ChurnEventBody,
+    DealEventBody,
+    GenericEvent,
+    SurveyEventBody,
+    parse_generic,
+    to_deal_event,
 )  # fmt: skip
 from api.crm.hubspot import parse_hubspot_batch, parse_hubspot_workflow
 from api.crm.pipedrive import parse_pipedrive
 from api.crm.salesforce import OutboundMessage, outbound_ack, parse_cdc, parse_outbound_message
 from api.crm.signatures import (
-    SignatureError, check_salesforce_org, compare_token, public_uri, verify_basic_auth, verify_hubspot_v2,
+    SignatureError,
+    check_salesforce_org,
+    compare_token,
+    public_uri,
+    verify_basic_auth,
+    verify_hubspot_v2,
     verify_hubspot_v3,
 )  # fmt: skip
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from api.crm.errors import PayloadError
@@ -107,7 +107,7 @@ def as_datetime(value: Any, path: str) -> datetime:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         seconds = value if abs(value) < _EPOCH_SECONDS_BELOW else value / 1000
         try:
-            return datetime.fromtimestamp(seconds, tz=timezone.utc)
+            return datetime.fromtimestamp(seconds, tz=UTC)
         except (OverflowError, OSError, ValueError):
             raise PayloadError(path, "timestamp out of range") from None
     if not isinstance(value, str):
@@ -116,7 +116,7 @@ def as_datetime(value: Any, path: str) -> datetime:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
         raise PayloadError(path, f"not an ISO 8601 date or time: {value!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def iso_or_none(value: Any, path: str) -> str | None:

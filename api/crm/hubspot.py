@@ -7,8 +7,19 @@ from typing import Any
 
 from api.crm.errors import PayloadError
 from api.crm.fields import (
-    as_amount, as_datetime, as_dict, as_id, as_int, as_list, as_str, at, iso_or_none, load_json, put,
-    require, text_or_none,
+    as_amount,
+    as_datetime,
+    as_dict,
+    as_id,
+    as_int,
+    as_list,
+    as_str,
+    at,
+    iso_or_none,
+    load_json,
+    put,
+    require,
+    text_or_none,
 )  # fmt: skip
 from domain.events import DealEvent
 

@@ -11,7 +11,16 @@ from pydantic import BaseModel, Field
 
 from api.crm.errors import PayloadError
 from api.crm.fields import (
-    as_amount, as_datetime, as_dict, as_list, as_str, at, load_json, put, require, text_or_none,
+    as_amount,
+    as_datetime,
+    as_dict,
+    as_list,
+    as_str,
+    at,
+    load_json,
+    put,
+    require,
+    text_or_none,
 )  # fmt: skip
 from domain.events import DealEvent
 from domain.ids import normalise_salesforce_id

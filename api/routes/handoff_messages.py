@@ -15,8 +15,16 @@ from api.updates import send
 from domain.durations import DurationField
 from domain.ids import onboarding_workflow_id, post_check_workflow_id
 from domain.messages import (
-    AeDeparture, CsmAssignment, DeadlineExtension, DocumentUpdate, FirstTouch, IntakeReviewInput, IntroUpdate,
-    KickoffHeld, MilestoneReached, PostCheckAnswers,
+    AeDeparture,
+    CsmAssignment,
+    DeadlineExtension,
+    DocumentUpdate,
+    FirstTouch,
+    IntakeReviewInput,
+    IntroUpdate,
+    KickoffHeld,
+    MilestoneReached,
+    PostCheckAnswers,
 )  # fmt: skip
 from domain.onboarding import OnboardingSummary
 from domain.roles import SlaName

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from temporalio.service import RPCError
 
 from api.deps import ClientDep
 from api.errors import is_unreachable
-from temporalio.service import RPCError
 
 router = APIRouter(tags=["health"])
 READY_TIMEOUT = timedelta(seconds=3)

@@ -15,8 +15,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.deps import AUTH_RESPONSES, StoreDep, require_roles, roles_note
-from store.governance import ChurnReport, churn_report
 from store.at_risk import AtRisk, at_risk
+from store.governance import ChurnReport, churn_report
 from store.reports import GroupBy, Scorecard, scorecard
 
 router = APIRouter(prefix="/v1", tags=["reports"])

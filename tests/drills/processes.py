@@ -61,7 +61,7 @@ class Proc:
     log: Path
     popen: subprocess.Popen | None = None
 
-    def start(self) -> "Proc":
+    def start(self) -> Proc:
         handle = self.log.open("ab")
         # Own session: a Ctrl-C at the terminal reaches pytest, which stops these itself.
         self.popen = subprocess.Popen(

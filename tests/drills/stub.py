@@ -43,7 +43,7 @@ class Stub:
     def url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def start(self) -> "Stub":
+    def start(self) -> Stub:
         self._thread.start()
         return self
 
