@@ -16,6 +16,7 @@ RUN python -c "import tomllib; print('\\n'.join(tomllib.load(open('pyproject.tom
 RUN pip install -r /tmp/requirements.txt
 
 COPY domain ./domain
+COPY infra ./infra
 COPY workflows ./workflows
 COPY activities ./activities
 COPY worker ./worker
