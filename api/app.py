@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from opentelemetry.trace import Tracer
 from temporalio.client import Client
 
-from api import errors, limits, logging_setup, metrics, session, tracing
+from api import errors, limits, metrics, session, tracing
 from api.routes import (
     codec,
     events,
@@ -23,10 +23,11 @@ from api.routes import (
     webhooks_salesforce,
 )  # fmt: skip
 from api.settings import ApiSettings, get_settings
-from cli.policy_file import read_policy
+from infra import log_format
+from infra.policy_file import read_policy
+from infra.temporal_client import connect
+from infra.tracing import flush_traces, tracer_from_env, tracing_interceptors
 from store.engine import make_engine
-from worker.connect import connect
-from worker.tracing import flush_traces, tracer_from_env, tracing_interceptors
 
 DESCRIPTION = """Baton's ingestion and handoff API.
 
@@ -38,7 +39,7 @@ endpoint's description names the roles it accepts. Health checks are unauthentic
 def create_app(
     settings: ApiSettings | None = None, client: Client | None = None, tracer: Tracer | None = None
 ) -> FastAPI:
-    """`tracer` defaults to the environment's (worker.tracing: none unless an OTLP endpoint is set);
+    """`tracer` defaults to the environment's (infra.tracing: none unless an OTLP endpoint is set);
     a `client` passed in brings its own interceptors."""
     tracer = tracer if tracer is not None else tracer_from_env(os.environ, "baton-api")
 
@@ -73,5 +74,5 @@ def create_app(
     app.include_router(session.router)  # browser sign-in, so the UI reaches the codec with a cookie
     metrics.install(app)  # /metrics (unauthenticated) and the per-route request metrics
     tracing.install(app, tracer)  # outermost: the request's span covers everything else
-    logging_setup.configure_logging_from_env()  # JSON lines when BATON_LOG_FORMAT=json
+    log_format.configure_logging_from_env()  # JSON lines when BATON_LOG_FORMAT=json
     return app

@@ -24,7 +24,7 @@ from fastapi.responses import PlainTextResponse, Response
 from api.crm import SignatureError
 from api.ingest import Ingest
 from api.ingest_plan import Outcome, Planned
-from api.logging_setup import bind_log_context, reset_log_context
+from infra.log_format import bind_log_context, reset_log_context
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Latency buckets from a cached query (milliseconds) to an update that waits for a worker (seconds).
@@ -160,7 +160,7 @@ _HANDOFF_PATH = re.compile(r"^/v1/handoffs/([a-z][a-z0-9_-]{0,31})/([^/]{1,64})(
 
 
 def _context_from_path(path: str) -> dict[str, str]:
-    """Which handoff a request is about, for the log lines it causes (see api.logging_setup)."""
+    """Which handoff a request is about, for the log lines it causes (see infra.log_format)."""
     found = _HANDOFF_PATH.match(path)
     if not found:
         return {}

@@ -1,7 +1,7 @@
 """The API's configuration: one class, built on demand (never at import) from BATON_* variables.
 
 The Temporal connection is not here: it comes from the SDK's own env config (TEMPORAL_ADDRESS,
-TEMPORAL_NAMESPACE, profiles) through `worker.connect`.
+TEMPORAL_NAMESPACE, profiles) through `infra.temporal_client`.
 """
 
 from __future__ import annotations

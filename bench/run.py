@@ -19,7 +19,7 @@ from temporalio.client import Client
 
 from bench import figures_api, figures_memory, figures_readmodel, figures_simulate
 from bench.stack import running_stack
-from worker.connect import data_converter
+from infra.temporal_client import data_converter
 
 RESULTS = Path(__file__).parent / "results.json"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from cli.policy_file import read_policy
 from domain.policy import dump_policy
+from infra.policy_file import read_policy
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:

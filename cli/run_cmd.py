@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from worker.temporal_binaries import dev_server_path
+from infra.temporal_binaries import dev_server_path
 from workflows import search_attributes
 
 _SA_TYPE = {"KEYWORD": "Keyword", "DOUBLE": "Double", "BOOL": "Bool", "DATETIME": "Datetime", "INT": "Int"}

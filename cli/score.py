@@ -10,9 +10,9 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from cli.errors import UsageError, describe_validation_error
-from cli.policy_file import read_policy
 from domain.document import FieldName, HandoffDocument
 from domain.scoring import check_overrides, score_document
+from infra.policy_file import read_policy
 
 
 class DealTimes(BaseModel):

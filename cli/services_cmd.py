@@ -45,9 +45,9 @@ def run_setup(args: argparse.Namespace) -> int:
 async def setup_namespace(task_queue: str | None = None) -> None:
     import os
 
-    from worker.connect import connect
+    from infra.search_attribute_setup import register_search_attributes
+    from infra.temporal_client import connect
     from worker.main import DEFAULT_TASK_QUEUE, TASK_QUEUE_ENV
-    from worker.search_attribute_setup import register_search_attributes
     from workflows.governance_schedule import ensure_schedule
 
     client = await connect()

@@ -35,18 +35,18 @@ from activities.notify_sinks import LogSink
 from activities.store_activities import StoreActivities
 from activities.usage import UsageActivities
 from cli.errors import UsageError, describe_validation_error
-from cli.policy_file import read_policy
 from domain import messages as m
 from domain.ids import handoff_workflow_id, onboarding_workflow_id, post_check_workflow_id
 from domain.policy import Policy, parse_policy
 from domain.scenario import MessageType, Scenario, When, shift_date, time_shift
 from domain.state import HandoffState
+from infra.policy_file import read_policy
+from infra.search_attribute_setup import register_search_attributes
+from infra.temporal_binaries import test_server_path
+from infra.temporal_client import data_converter
 from store.engine import make_engine
 from store.migrate import upgrade
-from worker.connect import data_converter
 from worker.registry import WORKFLOW_RUNNER, WORKFLOWS, activities_of
-from worker.search_attribute_setup import register_search_attributes
-from worker.temporal_binaries import test_server_path
 from workflows.handoff import DealHandoffWorkflow, HandoffInput
 from workflows.onboarding import OnboardingTransitionWorkflow
 from workflows.post_check import PostHandoffCheckWorkflow

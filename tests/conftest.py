@@ -22,12 +22,12 @@ from activities.notify import NotifyActivities
 from activities.notify_sinks import LogSink
 from activities.store_activities import StoreActivities
 from activities.usage import UsageActivities, UsageRequest
+from infra.search_attribute_setup import register_search_attributes
+from infra.temporal_binaries import test_server_path
+from infra.temporal_client import data_converter
 from store.engine import make_engine
 from store.migrate import upgrade
-from worker.connect import data_converter
 from worker.registry import WORKFLOW_RUNNER, WORKFLOWS, activities_of
-from worker.search_attribute_setup import register_search_attributes
-from worker.temporal_binaries import test_server_path
 
 # The store fixtures (`store`, `postgres_database`): every test module may use them.
 pytest_plugins = ["tests.conftest_store"]

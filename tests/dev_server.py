@@ -28,12 +28,12 @@ from activities.store_activities import StoreActivities
 from activities.usage import NoUsageSource, UsageActivities
 from api.app import create_app
 from api.settings import ApiSettings
+from infra.temporal_binaries import dev_server_path
+from infra.temporal_client import data_converter
 from store.engine import make_engine
 from store.migrate import upgrade
 from tests.api_rig import HUBSPOT_SECRET, PUBLIC_URL, api_keys_setting
-from worker.connect import data_converter
 from worker.registry import WORKFLOWS, activities_of
-from worker.temporal_binaries import dev_server_path
 from workflows import search_attributes
 
 

@@ -38,13 +38,13 @@ from domain.messages import (
     StageChanged,
 )
 from domain.policy import Milestone, Policy
+from infra.search_attribute_setup import register_search_attributes
+from infra.temporal_binaries import test_server_path
+from infra.temporal_client import data_converter
 from store.engine import make_engine
 from store.migrate import upgrade
 from tests.handoffs import GAPS_DOCUMENT, READY_DOCUMENT, deal
-from worker.connect import data_converter
 from worker.registry import WORKFLOW_RUNNER, WORKFLOWS, activities_of
-from worker.search_attribute_setup import register_search_attributes
-from worker.temporal_binaries import test_server_path
 from workflows.governance import GovernanceInput, MonthlyGovernanceWorkflow
 from workflows.handoff import DealHandoffWorkflow, HandoffInput
 from workflows.onboarding import OnboardingTransitionWorkflow

@@ -11,6 +11,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, DescribeWorkflowInput, Interceptor, OutboundInterceptor, StartWorkflowInput
 
 from domain.state import Facts, HandoffState, Outcome, Phase
+from infra.temporal_client import data_converter
 from store.engine import session_scope
 from store.repository import FIRST_TOUCH_NPS, record_state
 from store.tables import RatingRow
@@ -28,7 +29,6 @@ from tests.api_rig import (
 )
 from tests.handoffs import deal
 from tests.test_api_webhooks import exists
-from worker.connect import data_converter
 
 pytestmark = pytest.mark.temporal
 

@@ -15,8 +15,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.app import create_app
 from api.settings import ApiSettings
-from tests.api_rig import api_keys_setting, auth
-from worker.codec import (
+from infra.payload_codec import (
     ENCODING,
     KEY_ID,
     CodecError,
@@ -25,7 +24,8 @@ from worker.codec import (
     UnknownKeyError,
     codec_from_env,
 )
-from worker.connect import data_converter
+from infra.temporal_client import data_converter
+from tests.api_rig import api_keys_setting, auth
 
 K1, K2, K3 = os.urandom(32), os.urandom(32), os.urandom(32)
 SECRET = "Priya Raman <priya@acme.example>: owns the budget"

@@ -29,21 +29,21 @@ from activities.store_activities import StoreActivities
 from activities.usage import NoUsageSource, UsageActivities
 from domain.ids import handoff_workflow_id
 from domain.policy import Policy
-from store.engine import make_engine
-from store.migrate import upgrade
-from tests.conftest import assert_eventually
-from tests.handoffs import READY_DOCUMENT, deal
-from worker import temporal_binaries
-from worker.codec import (
+from infra import temporal_binaries
+from infra.payload_codec import (
     ENCODING,
     KEY_ID,
     EncryptionCodec,
     PayloadAuthenticationError,
     UnknownKeyError,
 )
-from worker.connect import data_converter
+from infra.search_attribute_setup import register_search_attributes
+from infra.temporal_client import data_converter
+from store.engine import make_engine
+from store.migrate import upgrade
+from tests.conftest import assert_eventually
+from tests.handoffs import READY_DOCUMENT, deal
 from worker.registry import WORKFLOW_RUNNER, WORKFLOWS, activities_of
-from worker.search_attribute_setup import register_search_attributes
 from workflows.handoff import DealHandoffWorkflow, HandoffInput
 
 pytestmark = pytest.mark.temporal

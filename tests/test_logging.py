@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from api.logging_setup import configure_logging, configure_logging_from_env
+from infra.log_format import configure_logging, configure_logging_from_env
 from tests.api_rig import HUBSPOT_SECRET, KEYS, auth, deal_number, dumps, hubspot_stage, hubspot_v3_headers, running_api
 from tests.conftest import assert_eventually
 from tests.handoffs import READY_DOCUMENT

@@ -12,7 +12,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
 from domain.state import HandoffState
-from worker.connect import data_converter
+from infra.temporal_client import data_converter
 from worker.registry import STRICT_WORKFLOW_RUNNER, WORKFLOW_RUNNER, WORKFLOWS
 from workflows.handoff import DealHandoffWorkflow, HandoffInput
 

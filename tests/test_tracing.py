@@ -14,11 +14,11 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 from temporalio.client import Client
 
-from api.logging_setup import configure_logging
+from infra.log_format import configure_logging
+from infra.tracing import tracer_from_env, traces_endpoint, tracing_interceptors
 from tests.api_rig import auth, deal_number, dumps, hubspot_stage, hubspot_v3_headers, running_api
 from tests.conftest import assert_eventually
 from worker.telemetry import connect_overrides
-from worker.tracing import tracer_from_env, traces_endpoint, tracing_interceptors
 
 
 @pytest.fixture

@@ -14,14 +14,14 @@ from activities.notify_sinks import LogSink
 from activities.store_activities import StoreActivities
 from activities.usage import NoUsageSource, UsageActivities
 from domain.policy import Policy
+from infra import temporal_binaries
+from infra.search_attribute_setup import register_search_attributes
+from infra.temporal_client import data_converter
 from store.engine import make_engine
 from store.migrate import upgrade
 from tests.conftest import assert_eventually
 from tests.handoffs import READY_DOCUMENT, deal
-from worker import temporal_binaries
-from worker.connect import data_converter
 from worker.registry import WORKFLOW_RUNNER, WORKFLOWS, activities_of
-from worker.search_attribute_setup import register_search_attributes
 from workflows.handoff import DealHandoffWorkflow, HandoffInput
 
 

@@ -12,12 +12,12 @@ from datetime import timedelta
 
 from temporalio.worker import Worker
 
-from api.logging_setup import configure_logging_from_env
-from worker.connect import connect
+from infra.log_format import configure_logging_from_env
+from infra.temporal_client import connect
+from infra.tracing import flush_traces
 from worker.malloc import limit_arenas
 from worker.registry import WORKFLOW_RUNNER, WORKFLOWS, build_activities
 from worker.telemetry import connect_overrides
-from worker.tracing import flush_traces
 
 log = logging.getLogger("baton.worker")
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
-from worker.tracing import tracer_from_env, tracing_interceptors
+from infra.tracing import tracer_from_env, tracing_interceptors
 
 METRICS_ADDRESS_ENV = "BATON_WORKER_METRICS_ADDRESS"
 _runtimes: dict[str, Runtime] = {}
@@ -32,8 +32,8 @@ def runtime_from_env(env: Mapping[str, str]) -> Runtime | None:
 
 
 def connect_overrides(env: Mapping[str, str], service: str = "baton-worker") -> dict:
-    """Keyword arguments for `worker.connect.connect`: the metrics runtime and the tracing
-    interceptor (worker.tracing), each only when the environment configures it."""
+    """Keyword arguments for `infra.temporal_client.connect`: the metrics runtime and the tracing
+    interceptor (infra.tracing), each only when the environment configures it."""
     overrides: dict = {}
     runtime = runtime_from_env(env)
     if runtime is not None:

@@ -29,7 +29,7 @@ from temporalio.api.common.v1 import Payloads
 
 from api.deps import AUTH_RESPONSES, roles_note
 from api.session import require_session_or_roles
-from worker.codec import CodecError, EncryptionCodec, codec_from_env
+from infra.payload_codec import CodecError, EncryptionCodec, codec_from_env
 
 PREFIX = "/codec"
 UI_ORIGIN_VAR = "BATON_UI_ORIGIN"

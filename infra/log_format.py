@@ -67,7 +67,7 @@ def _from_activity() -> dict[str, str]:
 
 class ContextFilter(logging.Filter):
     """Puts the handoff context on every record (as attributes), so either format can show it, and
-    the current trace's id when tracing is on (worker.tracing), so a log line leads to its trace."""
+    the current trace's id when tracing is on (infra.tracing), so a log line leads to its trace."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         for key, value in current_log_context().items():

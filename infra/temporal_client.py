@@ -12,7 +12,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 from temporalio.envconfig import ClientConfig
 
-from worker.codec import codec_from_env
+from infra.payload_codec import codec_from_env
 
 
 def data_converter(env: Mapping[str, str] | None = None) -> DataConverter:
