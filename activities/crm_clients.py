@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
 from typing import Any, ClassVar
 
@@ -13,7 +12,6 @@ from temporalio.exceptions import ApplicationError
 from activities.crm import (
     CRM_REJECTED,
     CommissionRelease,
-    CrmClient,
     CrmTask,
     CrmUnavailable,
     CrmWriteResult,
@@ -292,38 +290,3 @@ def _iso(moment: datetime) -> str:
 
 def _unassigned(task: CrmTask, assigned: bool) -> str:
     return "" if assigned or not task.owner else f" (owner {task.owner!r} is not a {task.deal.crm} user id; unassigned)"
-
-
-def crm_clients_from_env(env: Mapping[str, str]) -> dict[str, CrmClient]:
-    """A client per CRM whose credentials are set; a half-configured CRM is an error, not a silent no-op."""
-
-    def get(name: str) -> str:
-        return (env.get(name) or "").strip()
-
-    clients: dict[str, CrmClient] = {}
-    if token := get("BATON_HUBSPOT_TOKEN"):
-        clients["hubspot"] = HubSpotCrm(
-            token,
-            get("BATON_HUBSPOT_API_URL") or "https://api.hubapi.com",
-            hold_property=get("BATON_HUBSPOT_HOLD_PROPERTY") or "baton_commission_hold",
-        )
-    instance_url, sf_token = get("BATON_SALESFORCE_INSTANCE_URL"), get("BATON_SALESFORCE_TOKEN")
-    if bool(instance_url) != bool(sf_token):
-        missing = "BATON_SALESFORCE_TOKEN" if instance_url else "BATON_SALESFORCE_INSTANCE_URL"
-        raise ValueError(
-            f"Salesforce needs both BATON_SALESFORCE_INSTANCE_URL and BATON_SALESFORCE_TOKEN; {missing} is unset"
-        )
-    if instance_url:
-        clients["salesforce"] = SalesforceCrm(
-            instance_url,
-            sf_token,
-            get("BATON_SALESFORCE_API_VERSION") or "v61.0",
-            hold_field=get("BATON_SALESFORCE_HOLD_FIELD") or "Baton_Commission_Hold__c",
-        )
-    if token := get("BATON_PIPEDRIVE_API_TOKEN"):
-        clients["pipedrive"] = PipedriveCrm(
-            token,
-            get("BATON_PIPEDRIVE_API_URL") or "https://api.pipedrive.com",
-            hold_field=get("BATON_PIPEDRIVE_HOLD_FIELD") or "baton_commission_hold",
-        )
-    return clients

@@ -35,6 +35,7 @@ from activities.notify_sinks import LogSink
 from activities.store_activities import StoreActivities
 from activities.usage import UsageActivities
 from cli.errors import UsageError, describe_validation_error
+from cli.settings import policy_path
 from domain import messages as m
 from domain.ids import handoff_workflow_id, onboarding_workflow_id, post_check_workflow_id
 from domain.policy import Policy, parse_policy
@@ -83,7 +84,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
-    policy = scenario_policy(scenario, read_policy(args.policy))
+    policy = scenario_policy(scenario, read_policy(policy_path(args.policy)))
     for line in asyncio.run(simulate(scenario, policy)):
         print(json.dumps(line, default=str))
     return 0

@@ -1,4 +1,5 @@
-"""Log format for the API and the worker: JSON lines when BATON_LOG_FORMAT=json, plain text otherwise.
+"""Log format for the API and the worker: JSON lines when BATON_LOG_FORMAT=json, plain text otherwise
+(BATON_LOG_LEVEL sets the level; both read through the process's settings).
 
 Each line carries workflow_id, crm and deal_id when the code that logs knows which handoff it serves:
 the API binds them per request or per ingested event (a contextvar, so concurrent requests never mix),
@@ -14,7 +15,6 @@ from __future__ import annotations
 import contextvars
 import json as jsonlib
 import logging
-import os
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -22,9 +22,9 @@ from types import MappingProxyType
 
 from opentelemetry import trace
 
+from infra.baton_settings import BatonSettings
+
 CONTEXT_FIELDS = ("workflow_id", "crm", "deal_id")
-FORMAT_ENV = "BATON_LOG_FORMAT"
-LEVEL_ENV = "BATON_LOG_LEVEL"
 
 # An immutable default: the context is only ever replaced (bind_log_context), never changed in place.
 _EMPTY: Mapping[str, str] = MappingProxyType({})
@@ -123,11 +123,9 @@ def configure_logging(json: bool, level: str | int = "INFO", stream=None) -> log
     return handler
 
 
-def configure_logging_from_env(env: Mapping[str, str] | None = None) -> logging.Handler | None:
+def configure_logging_from_settings(settings: BatonSettings) -> logging.Handler | None:
     """Only when BATON_LOG_FORMAT is set: an embedding process (tests, uvicorn's own config) keeps its
     logging untouched otherwise."""
-    env = os.environ if env is None else env
-    fmt = env.get(FORMAT_ENV, "").strip().lower()
-    if not fmt:
+    if settings.log_format is None:
         return None
-    return configure_logging(json=fmt == "json", level=env.get(LEVEL_ENV, "INFO"))
+    return configure_logging(json=settings.log_format == "json", level=settings.log_level)

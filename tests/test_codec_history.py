@@ -71,7 +71,7 @@ class Encrypted:
 async def encrypted_handoff(tmp_path) -> AsyncIterator[Encrypted]:
     """A handoff started (with a summary, as the API starts one) and run until a CSM is assigned,
     with every payload encrypted under key `k1`."""
-    converter = data_converter({"BATON_CODEC_KEYS": f"k1:{_b64(OLD_KEY)}"})
+    converter = data_converter(EncryptionCodec({"k1": OLD_KEY}))
     assert isinstance(converter.payload_codec, EncryptionCodec)
     server = temporal_binaries.test_server_path()
     env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=server, data_converter=converter)
