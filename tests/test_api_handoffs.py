@@ -73,6 +73,14 @@ async def test_messages_drive_a_handoff_and_refusals_are_409_or_422(rig_factory)
         assert extended["deadlines"]["kickoff"]["extensions"][0]["reason"] == "Customer offsite"
 
         assert (await post("/kickoff", {"success_plan": ["SSO live"]}, 200))["phase"] == "onboarding"
+
+        async def onboarding_started():
+            # The kickoff's answer comes before the workflow has started its onboarding child; a
+            # milestone is only valid once the child runs (before that, 409 is the right answer).
+            timeline = (await api.http.get(url, headers=lead)).json()["timeline"]
+            assert any(e["kind"] == "child_started" and e["details"]["child"] == "onboarding" for e in timeline)
+
+        await assert_eventually(onboarding_started)
         summary = await post("/milestones", {"milestone": "setup_complete", "sentiment": "positive"}, 200)
         assert "setup_complete" in summary["reached"]
         assert "already reached" in (await post("/milestones", {"milestone": "setup_complete"}, 409))["detail"]
