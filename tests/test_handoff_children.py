@@ -226,3 +226,34 @@ async def test_partner_check_fails_when_the_csm_cannot_name_the_confirmer(rig_fa
         state = await assert_eventually(escalated)
         assert any(e.sla is SlaName.PARTNER_CHECK and e.to.value == "partner_manager" for e in state.escalations)
 
+
+async def test_a_concern_that_names_the_partner_fails_the_check_not_the_partners_part(rig_factory, env):
+    """The partner's part is settled by the kind of failure, not by a word in a concern's text."""
+    async with rig_factory() as rig:
+        now = await env.get_current_time()
+        handle = await start_handoff(rig, deal(closed_at=now, channel_partner="Northwind"), document=READY_DOCUMENT)
+
+        async def ready():
+            assert (await handle.query(DealHandoffWorkflow.state)).phase is Phase.INTAKE_REVIEW
+
+        await assert_eventually(ready)
+        await env.sleep(timedelta(days=30, minutes=1))
+        check = rig.client.get_workflow_handle_for(PostHandoffCheckWorkflow.run, post_check_workflow_id(handle.id))
+        await assert_eventually(lambda: _started(check))
+        concern = "the partner's reseller portal shows the wrong invoices"
+        answers = PostCheckAnswers(enough_context=True, partner_confirmed=True, concerns=[concern])
+        await check.execute_update(PostHandoffCheckWorkflow.answers, answers)
+        result = await check.result()
+        assert CheckFailureKind.CONCERN_RAISED in [f.kind for f in result.checks_failed]
+
+        async def settled():
+            state = await handle.query(DealHandoffWorkflow.state)
+            assert not state.deadlines[SlaName.POST_CHECK].open and not state.deadlines[SlaName.PARTNER_CHECK].open
+            return state
+
+        state = await assert_eventually(settled)
+        assert state.deadlines[SlaName.POST_CHECK].status is DeadlineStatus.BREACHED
+        assert state.deadlines[SlaName.PARTNER_CHECK].status is DeadlineStatus.MET
+        assert [e.sla for e in state.escalations if e.sla in (SlaName.POST_CHECK, SlaName.PARTNER_CHECK)] == [
+            SlaName.POST_CHECK
+        ]

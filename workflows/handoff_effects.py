@@ -80,7 +80,7 @@ class EffectRunner:
         elif isinstance(effect, fx.StartPostCheck):
             await self._start_post_check()
         elif isinstance(effect, fx.EndChildren):
-            await self._end_children(effect.reason)
+            await self._end_children()
 
     def _background(self, coro) -> None:
         self._tasks.append(asyncio.create_task(coro))
@@ -245,7 +245,7 @@ class EffectRunner:
         )
         self._machine.child_started(ChildKind.POST_CHECK, child_id, workflow.now())
 
-    async def _end_children(self, reason: str) -> None:
+    async def _end_children(self) -> None:
         for child in self._machine.state.children.values():
             if child.finished_at is None:
                 try:
