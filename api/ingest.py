@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -18,8 +18,10 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import TemporalUnavailable
-from api.ingest_plan import EventOutcome, Outcome, Planned, plan, summary
+from api.ingest_plan import DOCUMENT, EventOutcome, Outcome, Planned, plan, summary
+from domain.document import DocumentPatch
 from domain.events import DealEvent
+from domain.crm_fields import CrmDocumentChange
 from domain.messages import StageChanged
 from domain.policy import Policy
 from domain.state import Outcome as HandoffOutcome
@@ -78,7 +80,7 @@ class Ingest:
     async def run(self, events: list[DealEvent]) -> list[EventOutcome]:
         """Deals run side by side (a batch of 100 must beat HubSpot's 5-second timeout); one deal's
         events run in order, so a pre-close stage followed by the win in one batch stays in order."""
-        planned = plan(events, self.policy)
+        planned = plan(events, self.policy, learned_at=datetime.now(UTC))
         by_deal: dict[str, list[int]] = {}
         for index, item in enumerate(planned):
             by_deal.setdefault(item.workflow_id, []).append(index)
@@ -114,6 +116,8 @@ class Ingest:
                 return await self._pre_close(item)
         if item.kind == "lost":
             return await self._lost(item)
+        if item.kind == DOCUMENT:
+            return await self._document(item)
         return Outcome.IGNORED
 
     async def _won(self, item: Planned) -> Outcome:
@@ -165,6 +169,21 @@ class Ingest:
             return Outcome.IGNORED
         return Outcome.ENDED
 
+    async def _document(self, item: Planned) -> Outcome:
+        """Document properties changed in the CRM reach a running handoff as a signal (the system, not a
+        person, sends it: DECISIONS.md "Messages"); a deal with no running handoff has nothing to change."""
+        handle = self.client.get_workflow_handle_for(DealHandoffWorkflow.run, item.workflow_id)
+        change = CrmDocumentChange(fields=item.crm_document or DocumentPatch(), submit=item.submit, at=item.event.occurred_at)
+        try:
+            await self._bounded(
+                handle.signal(DealHandoffWorkflow.crm_document_changed, change, rpc_timeout=self.rpc_timeout)
+            )
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
+            return Outcome.IGNORED
+        return Outcome.DOCUMENT_UPDATED
+
     async def _start(self, item: Planned, reuse: WorkflowIDReusePolicy, new_only: bool = False) -> str | None:
         """Signal-with-start: a new run from the event, or the event signalled to the running one.
         `new_only`: a plain start that raises WorkflowAlreadyStartedError if a run exists (a new run
@@ -178,7 +197,7 @@ class Ingest:
                 "start_signal": STAGE_CHANGED,
                 "start_signal_args": [
                     StageChanged(
-                        stage=event.stage, kind=item.kind, deal=item.deal, document=event.document, at=event.occurred_at
+                        stage=event.stage, kind=item.kind, deal=item.deal, document=item.document, at=event.occurred_at
                     )
                 ],
             }
@@ -186,7 +205,14 @@ class Ingest:
         handle = await self._bounded(
             self.client.start_workflow(
                 DealHandoffWorkflow.run,
-                HandoffInput(deal=item.deal, policy=self.policy, document=event.document, won=won),
+                HandoffInput(
+                    deal=item.deal,
+                    policy=self.policy,
+                    document=item.document,
+                    won=won,
+                    learned_at=item.learned_at if won else None,
+                    crm_document=item.crm_document,
+                ),
                 id=item.workflow_id,
                 task_queue=self.task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL if new_only else WorkflowIDConflictPolicy.USE_EXISTING,

@@ -13,7 +13,8 @@ from domain import deadlines
 from domain.approach import select_approach
 from domain.approach_kinds import Approach
 from domain.deal import Deal
-from domain.document import HandoffDocument
+from domain.crm_fields import CrmDocumentChange
+from domain.document import DocumentPatch, HandoffDocument
 from domain.document_prefill import prefill, with_carried
 from domain.effects import (
     AssignCsm,
@@ -24,13 +25,16 @@ from domain.effects import (
     StartPostCheck,
 )
 from domain.machine_messages import PeopleMessages
+from domain.errors import Refused
 from domain.messages import (
     ChildFinished,
+    DocumentUpdate,
     MilestoneSignal,
 )
 from domain.policy import Policy
 from domain.roles import Role, SlaName
 from domain.scoring import Tier
+from domain.sla_start import SlaStart, sla_anchor
 from domain.state import ChildStatus, HandoffState, Outcome, Owners, Phase
 from domain.timeline import Kind
 
@@ -60,8 +64,17 @@ class HandoffMachine(PeopleMessages):
         state = HandoffState(workflow_id=workflow_id, deal=deal, policy_name=policy.name, phase=Phase.PRE_CLOSE)
         return cls(state, policy)
 
-    def start(self, deal: Deal, document: HandoffDocument | None, won: bool, now: datetime) -> None:
-        """Begin with the full deal (fetched from the CRM): choose the approach, prefill, and go."""
+    def start(
+        self,
+        deal: Deal,
+        document: HandoffDocument | None,
+        won: bool,
+        now: datetime,
+        learned_at: datetime | None = None,
+        crm_document: DocumentPatch | None = None,
+    ) -> None:
+        """Begin with the full deal (fetched from the CRM): choose the approach, prefill, and go.
+        `crm_document` (fields read from the CRM) changes the document without submitting it."""
         self.now = now
         s = self.state
         s.deal = deal
@@ -75,10 +88,12 @@ class HandoffMachine(PeopleMessages):
         for warning in decision.warnings:
             self._record(Kind.WARNING, message=warning)
         s.document = with_carried(prefill(deal), document)
+        if crm_document is not None:
+            s.document = s.document.merged(crm_document)
         self._rescore()
         carried_document = document is not None and document != HandoffDocument()
         if won:
-            self._won(submitted=carried_document)
+            self._won(submitted=carried_document, learned_at=learned_at)
         elif decision.approach in (Approach.STRUCTURED, Approach.WHITE_GLOVE):
             self._request_csm()
         self._refresh_phase()
@@ -98,8 +113,20 @@ class HandoffMachine(PeopleMessages):
             if document is not None:
                 self.state.document = with_carried(self.state.document, document)
                 self._rescore()
-            self._won(submitted=document is not None)
+            # The signal's arrival is when Baton learned of the win.
+            self._won(submitted=document is not None, learned_at=now)
         self._refresh_phase()
+
+    def crm_document_changed(self, change: CrmDocumentChange, now: datetime) -> None:
+        """Document fields the AE changed in the CRM (a signal: what does not apply is recorded)."""
+        self.now = now
+        update = DocumentUpdate(fields=change.fields, submit=change.submit, by="crm")
+        try:
+            self.check_document(update)
+        except Refused as refused:
+            self._record(Kind.MESSAGE_IGNORED, message="crm_document_changed", reason=refused.message)
+            return
+        self.apply_document(update, now)
 
     def tick(self, now: datetime) -> None:
         """Fire whatever has come due: breaches, escalation steps, the 30-day check."""
@@ -171,16 +198,18 @@ class HandoffMachine(PeopleMessages):
         self._maybe_finish()
         self._refresh_phase()
 
-    def _won(self, submitted: bool) -> None:
+    def _won(self, submitted: bool, learned_at: datetime | None) -> None:
         s = self.state
         s.facts.won_at = self.now
         close = s.deal.closed_at or self.now
+        anchor, chosen = sla_anchor(self.policy.sla_start, close, learned_at)
+        rule = {"start": chosen.value, "start_rule": (self.policy.sla_start or SlaStart.CLOSE).value}
         profile = self._profile()
         for sla in _FROM_CLOSE:
             if sla in profile.slas:
-                self._plan(sla, anchor=close)
+                self._plan(sla, anchor=anchor, **rule)
         if s.deal.sponsor_is_not_implementation_owner:
-            self._plan(SlaName.IMPL_OWNER_CONTACT, anchor=close)
+            self._plan(SlaName.IMPL_OWNER_CONTACT, anchor=anchor, **rule)
         self._notify(
             "document_assigned",
             [s.owners.ae or "ae"],

@@ -35,11 +35,11 @@ class MachineBase:
             self._record(Kind.DOCUMENT_SCORED, score=report.score, tier=report.tier.value)
         s.quality = report
 
-    def _plan(self, sla: SlaName, anchor: datetime) -> None:
+    def _plan(self, sla: SlaName, anchor: datetime, **details: Any) -> None:
         spec = self.policy.sla(sla, self._approach())
         deadline = deadlines.plan(sla, spec, anchor, self.now, self.policy.calendar)
         self.state.deadlines[sla] = deadline
-        self._record(Kind.DEADLINE_SET, sla=sla.value, due=deadline.due.isoformat())
+        self._record(Kind.DEADLINE_SET, sla=sla.value, due=deadline.due.isoformat(), **details)
 
     def _meet(self, sla: SlaName) -> None:
         deadline = self.state.deadlines.get(sla)

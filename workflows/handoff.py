@@ -6,6 +6,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from domain.crm_fields import CrmDocumentChange
     from domain.errors import Refused
     from domain.handoff_input import HandoffInput
     from domain.machine import HandoffMachine
@@ -32,8 +33,8 @@ with workflow.unsafe.imports_passed_through():
 
 @workflow.defn
 class DealHandoffWorkflow:
-    """Query `state`; updates for every person's message; signals `stage_changed`, `child_finished`,
-    `milestone_reached` from the CRM and the child workflows."""
+    """Query `state`; updates for every person's message; signals `stage_changed`,
+    `crm_document_changed`, `child_finished`, `milestone_reached` from the CRM and the child workflows."""
 
     @workflow.init
     def __init__(self, input: HandoffInput) -> None:
@@ -51,15 +52,18 @@ class DealHandoffWorkflow:
         self._shown: dict[str, object] = {}
         self._counted = recorded
         self._early: list[StageChanged] = []
+        self._early_documents: list[CrmDocumentChange] = []
 
     @workflow.run
     async def run(self, input: HandoffInput) -> HandoffState:
         if not self._started:
-            deal = await self._effects.fetch_deal(input.deal)
-            self._m.start(deal, input.document, input.won, workflow.now())
+            deal = await self._effects.fetch_deal(input.deal, input.learned_at)
+            self._m.start(deal, input.document, input.won, workflow.now(), input.learned_at, input.crm_document)
             self._started = True
             for signal in self._early:
                 self.stage_changed(signal)
+            for change in self._early_documents:
+                self.crm_document_changed(change)
         while True:
             await self._settle()
             if self._m.state.ended:
@@ -91,6 +95,14 @@ class DealHandoffWorkflow:
             self._early.append(signal)
             return
         self._m.stage_changed(signal.kind, signal.stage, signal.deal, signal.document, workflow.now())
+        self._poke()
+
+    @workflow.signal
+    def crm_document_changed(self, signal: CrmDocumentChange) -> None:
+        if not self._started:
+            self._early_documents.append(signal)
+            return
+        self._m.crm_document_changed(signal, workflow.now())
         self._poke()
 
     @workflow.signal

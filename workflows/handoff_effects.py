@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -90,11 +90,17 @@ class EffectRunner:
             await asyncio.gather(*tasks)
             await self._settle()
 
-    async def fetch_deal(self, carried: Deal) -> Deal:
+    async def fetch_deal(self, carried: Deal, learned_at: datetime | None = None) -> Deal:
+        request = FetchDeal(
+            deal=carried,
+            calendar=self._policy.calendar,
+            learned_at=learned_at,
+            fields=self._policy.crm_fields.get(carried.crm),
+        )
         try:
             return await workflow.execute_activity_method(
                 CrmActivities.fetch_deal,
-                FetchDeal(deal=carried),
+                request,
                 start_to_close_timeout=CALL_TIMEOUT,
                 schedule_to_close_timeout=timedelta(hours=1),
                 retry_policy=PATIENT,
