@@ -19,7 +19,9 @@ LATEST = datetime(2200, 12, 31, 23, 59, 59, tzinfo=UTC)
 # Above any real contract, and far enough below float's range that converting currencies and
 # annualising can never reach infinity.
 MAX_AMOUNT = 1e12
-MAX_NAME = 1000
+# What the read model's name columns hold (store migration 0002); 500 characters of 4-byte UTF-8 still
+# fit in one PostgreSQL index entry, which the account column has.
+MAX_NAME = 500
 _NAMES = (
     "account", "ae", "sales_manager", "vp_sales", "channel_partner",
     "executive_sponsor", "implementation_owner", "replaces_competitor",

@@ -195,13 +195,20 @@ class EffectRunner:
                 state = self._machine.state
                 upto = state.timeline[-1].seq
                 snapshot = state.model_copy(update={"timeline": [e for e in state.timeline if e.seq > self._recorded]})
-                await workflow.execute_activity_method(
-                    StoreActivities.record,
-                    snapshot,
-                    start_to_close_timeout=CALL_TIMEOUT,
-                    retry_policy=PATIENT,
-                    summary="record in the read model",
-                )
+                try:
+                    await workflow.execute_activity_method(
+                        StoreActivities.record,
+                        snapshot,
+                        start_to_close_timeout=CALL_TIMEOUT,
+                        retry_policy=PATIENT,
+                        summary="record in the read model",
+                    )
+                except ActivityError as err:
+                    # Only a non-retryable refusal gets here (PATIENT retries the rest): the same values
+                    # would be refused again, so the run stops writing them and says so on its timeline.
+                    self._recording_stopped = True
+                    self._failed("read model", err)
+                    return
                 self._recorded = upto
         finally:
             self._store_busy = False

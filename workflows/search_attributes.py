@@ -19,6 +19,18 @@ SLA_BREACHED = SearchAttributeKey.for_bool("BatonSlaBreached")
 CLOSED_AT = SearchAttributeKey.for_datetime("BatonClosedAt")
 
 ALL = [DEAL_ID, ACCOUNT, CRM, APPROACH, PHASE, TIER, SCORE, AE, CSM, SLA_BREACHED, CLOSED_AT]
+# Temporal refuses a keyword value over 2 KB (the dev server and Cloud enforce it; the time-skipping server
+# does not) and terminates the run whose upsert carried it. Half of that leaves room for the others.
+MAX_KEYWORD_BYTES = 1000
+
+
+def fit_keyword(value: str) -> str:
+    """At most MAX_KEYWORD_BYTES of UTF-8, cut on a character boundary. Only what operators filter by is
+    shortened: the workflow's own data keeps the whole value."""
+    encoded = value.encode("utf-8")
+    if len(encoded) <= MAX_KEYWORD_BYTES:
+        return value
+    return encoded[:MAX_KEYWORD_BYTES].decode("utf-8", errors="ignore")
 
 
 def values(state: HandoffState) -> dict[str, object]:
@@ -37,7 +49,11 @@ def values(state: HandoffState) -> dict[str, object]:
         SCORE.name: state.quality.score if state.quality else None,
         CLOSED_AT.name: deal.closed_at,
     }
-    return {name: value for name, value in found.items() if value is not None}
+    return {
+        name: fit_keyword(value) if isinstance(value, str) else value
+        for name, value in found.items()
+        if value is not None
+    }
 
 
 def pairs(found: dict[str, object]) -> list[SearchAttributePair]:
