@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
 from domain.state import HandoffState
@@ -24,13 +26,25 @@ ALL = [DEAL_ID, ACCOUNT, CRM, APPROACH, PHASE, TIER, SCORE, AE, CSM, SLA_BREACHE
 MAX_KEYWORD_BYTES = 1000
 
 
+def _encoded_size(value: str) -> int:
+    # The limit applies to the payload as sent: the SDK's JSON escapes every non-ASCII character, so a
+    # 4-byte emoji costs 12 bytes there (the dev server refused 1,000 UTF-8 bytes of them as 3,002).
+    return len(json.dumps(value))
+
+
 def fit_keyword(value: str) -> str:
-    """At most MAX_KEYWORD_BYTES of UTF-8, cut on a character boundary. Only what operators filter by is
-    shortened: the workflow's own data keeps the whole value."""
-    encoded = value.encode("utf-8")
-    if len(encoded) <= MAX_KEYWORD_BYTES:
+    """At most MAX_KEYWORD_BYTES as Temporal counts them (and so as UTF-8), cut between characters.
+    Only what operators filter by is shortened: the workflow's own data keeps the whole value."""
+    if _encoded_size(value) <= MAX_KEYWORD_BYTES:
         return value
-    return encoded[:MAX_KEYWORD_BYTES].decode("utf-8", errors="ignore")
+    low, high = 0, len(value)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if _encoded_size(value[:middle]) <= MAX_KEYWORD_BYTES:
+            low = middle
+        else:
+            high = middle - 1
+    return value[:low]
 
 
 def values(state: HandoffState) -> dict[str, object]:
