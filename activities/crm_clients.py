@@ -14,8 +14,8 @@ from activities.crm import (
     CRM_REJECTED,
     CommissionRelease,
     CrmClient,
-    CrmTask,
     CrmRecord,
+    CrmTask,
     CrmUnavailable,
     CrmWriteResult,
 )

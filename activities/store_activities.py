@@ -15,7 +15,6 @@ from domain.state import HandoffState
 from store import assignment, repository
 from store.engine import make_engine, session_scope
 
-
 # The database refused the values themselves (too long, out of range, a constraint): the same write
 # would be refused on every attempt, and retrying it for ever would hold the handoff's read model back.
 STORE_REFUSED = "StoreRefused"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import traceback
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -109,18 +111,24 @@ async def _validation_error(_: Request, err: ValidationError) -> JSONResponse:
 async def _request_validation_error(_: Request, err: RequestValidationError) -> JSONResponse:
     """FastAPI's own handler echoes each bad input back: a NaN there cannot be written as JSON (a 500),
     and the input may be a contact's data. The field and the reason are enough."""
-    errors = [
-        {"type": e.get("type"), "loc": list(e.get("loc", ())), "msg": e.get("msg")} for e in err.errors()
-    ]
+    errors = [{"type": e.get("type"), "loc": list(e.get("loc", ())), "msg": e.get("msg")} for e in err.errors()]
     return JSONResponse({"detail": errors}, status_code=422)
 
 
+_HANDLERS: list[tuple[type[Exception], Callable[[Request, Any], Awaitable[Response]]]] = [
+    (WorkflowUpdateFailedError, _update_failed),
+    (RPCError, _rpc_error),
+    (RuntimeError, _runtime_error),
+    (TemporalUnavailable, _temporal_unavailable),
+    (PayloadError, _payload_error),
+    (SignatureError, _signature_error),
+    (ValidationError, _validation_error),
+    (RequestValidationError, _request_validation_error),
+]
+
+
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(WorkflowUpdateFailedError, _update_failed)
-    app.add_exception_handler(RPCError, _rpc_error)
-    app.add_exception_handler(RuntimeError, _runtime_error)
-    app.add_exception_handler(TemporalUnavailable, _temporal_unavailable)
-    app.add_exception_handler(PayloadError, _payload_error)
-    app.add_exception_handler(SignatureError, _signature_error)
-    app.add_exception_handler(ValidationError, _validation_error)
-    app.add_exception_handler(RequestValidationError, _request_validation_error)
+    for error, handler in _HANDLERS:
+        # Starlette types a handler as taking any Exception; each of these takes only its own type,
+        # which is the type it is registered for.
+        app.add_exception_handler(error, handler)

@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import weakref
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 from temporalio.client import Client, WorkflowExecutionDescription, WorkflowExecutionStatus
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -19,9 +21,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import TemporalUnavailable
 from api.ingest_plan import DOCUMENT, EventOutcome, Outcome, Planned, plan, summary
+from domain.crm_fields import CrmDocumentChange
 from domain.document import DocumentPatch
 from domain.events import DealEvent
-from domain.crm_fields import CrmDocumentChange
 from domain.messages import StageChanged
 from domain.policy import Policy
 from domain.state import Outcome as HandoffOutcome
@@ -56,7 +58,7 @@ def _store_says(engine: Engine, workflow_id: str) -> tuple[bool, bool]:
     Temporal's retention."""
     with session_scope(engine) as session:
         row = session.execute(
-            select(HandoffRow.outcome, HandoffRow.won_at).where(HandoffRow.workflow_id == workflow_id)
+            select(col(HandoffRow.outcome), col(HandoffRow.won_at)).where(col(HandoffRow.workflow_id) == workflow_id)
         ).first()
         lost_pre_close = row is not None and row.outcome == HandoffOutcome.LOST.value and row.won_at is None
         return was_handed_off(session, workflow_id), lost_pre_close
@@ -173,7 +175,9 @@ class Ingest:
         """Document properties changed in the CRM reach a running handoff as a signal (the system, not a
         person, sends it: DECISIONS.md "Messages"); a deal with no running handoff has nothing to change."""
         handle = self.client.get_workflow_handle_for(DealHandoffWorkflow.run, item.workflow_id)
-        change = CrmDocumentChange(fields=item.crm_document or DocumentPatch(), submit=item.submit, at=item.event.occurred_at)
+        change = CrmDocumentChange(
+            fields=item.crm_document or DocumentPatch(), submit=item.submit, at=item.event.occurred_at
+        )
         try:
             await self._bounded(
                 handle.signal(DealHandoffWorkflow.crm_document_changed, change, rpc_timeout=self.rpc_timeout)
@@ -190,7 +194,8 @@ class Ingest:
         needs no signal: its input carries the event)."""
         won = item.kind == "won"
         event = item.event
-        signal = (
+        assert item.deal is not None, "plan() builds a deal for every event that starts a run"
+        signal: dict[str, Any] = (
             {}
             if new_only
             else {
@@ -229,7 +234,7 @@ class Ingest:
         self, item: Planned, before: WorkflowExecutionDescription | None, run_id: str | None
     ) -> Outcome:
         """Signal-with-start does not say (on every server) whether it started a run, so compare runs."""
-        if not _running(before) or run_id != before.run_id:
+        if before is None or not _running(before) or run_id != before.run_id:
             return Outcome.STARTED
         if item.kind != "won":
             return Outcome.DUPLICATE

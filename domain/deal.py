@@ -11,7 +11,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from domain.ids import check_crm_name, check_deal_id
 
-
 # The calendar's arithmetic overflows near year 1 and 9999, which would fail every workflow task of the
 # run forever; no real deal is created or closed outside this range.
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)

@@ -12,8 +12,8 @@ from typing import Any
 from domain import deadlines
 from domain.approach import select_approach
 from domain.approach_kinds import Approach
-from domain.deal import Deal
 from domain.crm_fields import CrmDocumentChange
+from domain.deal import Deal
 from domain.document import DocumentPatch, HandoffDocument
 from domain.document_prefill import prefill, with_carried
 from domain.effects import (
@@ -24,8 +24,8 @@ from domain.effects import (
     ReleaseCommission,
     StartPostCheck,
 )
-from domain.machine_messages import PeopleMessages
 from domain.errors import Refused
+from domain.machine_messages import PeopleMessages
 from domain.messages import (
     ChildFinished,
     DocumentUpdate,

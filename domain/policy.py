@@ -237,4 +237,4 @@ def load_policy_text(text: str) -> Policy:
 
 
 def dump_policy(policy: Policy) -> str:
-    return yaml.safe_dump(policy.model_dump(mode="json"), sort_keys=False)
+    return str(yaml.safe_dump(policy.model_dump(mode="json"), sort_keys=False))

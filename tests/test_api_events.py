@@ -92,7 +92,9 @@ async def test_churn_and_survey_are_recorded(rig_factory):
         def rating():
             with session_scope(rig.store.engine) as session:
                 return session.scalar(
-                    select(RatingRow.value).where(RatingRow.workflow_id == workflow_id, RatingRow.kind == FIRST_TOUCH_NPS)
+                    select(RatingRow.value).where(
+                        RatingRow.workflow_id == workflow_id, RatingRow.kind == FIRST_TOUCH_NPS
+                    )
                 )
 
         # An answer about a deal that never had a handoff rates nothing: refused, and nothing is kept.

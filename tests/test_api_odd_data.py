@@ -100,7 +100,9 @@ def generic(deal: dict, **extra) -> dict:
         (dumps({"type": "churn", "account": "Globex\u0007", "churned_on": "2026-11-30"}), 422, "account"),
     ],
 )
-async def test_odd_generic_events_are_a_4xx_naming_the_field_and_start_nothing(rig_factory, caplog, body, status, field):
+async def test_odd_generic_events_are_a_4xx_naming_the_field_and_start_nothing(
+    rig_factory, caplog, body, status, field
+):
     async with rig_factory() as rig, running_api(rig) as api:
         with caplog.at_level(logging.DEBUG):
             answer = await api.http.post(
@@ -156,7 +158,13 @@ def test_secrets_in_logged_urls_are_redacted():
     line = "/webhooks/salesforce/outbound?token=sf-shared-token-41d2&x=1"
     assert redact_url(line) == "/webhooks/salesforce/outbound?token=[redacted]&x=1"
     record = logging.LogRecord(
-        "uvicorn.access", logging.INFO, "", 0, '%s - "%s %s HTTP/%s" %d', ("127.0.0.1:5", "POST", line, "1.1", 200), None
+        "uvicorn.access",
+        logging.INFO,
+        "",
+        0,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5", "POST", line, "1.1", 200),
+        None,
     )
     RedactUrls().filter(record)
     assert SF_TOKEN not in record.getMessage() and record.getMessage().endswith("200")

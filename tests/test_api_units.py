@@ -175,7 +175,14 @@ async def test_list_handoffs_reads_rows_from_search_attributes(tmp_path) -> None
                 ("WorkflowType = 'DealHandoffWorkflow' AND BatonPhase = 'intro' AND BatonCsm = 'csm-mm-1'", 10, b"a")
             ]
             # A forged token (valid base64, no MAC) is refused before it reaches Temporal.
-            for bad in ("phase=sideways", "tier=great", "csm=x'%20OR%201=1", "page_size=0", "page_token=***", "page_token=YQ=="):
+            for bad in (
+                "phase=sideways",
+                "tier=great",
+                "csm=x'%20OR%201=1",
+                "page_size=0",
+                "page_token=***",
+                "page_token=YQ==",
+            ):
                 assert (await http.get(f"/v1/handoffs?{bad}", headers=auth("ae"))).status_code == 422, bad
             assert (await http.get("/v1/handoffs", headers=auth("crm"))).status_code == 403
 

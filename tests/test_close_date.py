@@ -68,7 +68,11 @@ def test_a_creation_after_a_date_only_close_on_that_day_is_a_zero_cycle_and_late
     [
         (None, datetime(2026, 3, 12, tzinfo=UTC), (FRIDAY_END, SlaStart.CLOSE)),
         (SlaStart.CLOSE, datetime(2026, 3, 12, tzinfo=UTC), (FRIDAY_END, SlaStart.CLOSE)),
-        (SlaStart.LEARNED, datetime(2026, 3, 6, 15, tzinfo=UTC), (datetime(2026, 3, 6, 15, tzinfo=UTC), SlaStart.LEARNED)),
+        (
+            SlaStart.LEARNED,
+            datetime(2026, 3, 6, 15, tzinfo=UTC),
+            (datetime(2026, 3, 6, 15, tzinfo=UTC), SlaStart.LEARNED),
+        ),
         (SlaStart.LATER_OF, datetime(2026, 3, 12, tzinfo=UTC), (datetime(2026, 3, 12, tzinfo=UTC), SlaStart.LEARNED)),
         (SlaStart.LATER_OF, datetime(2026, 3, 6, 15, tzinfo=UTC), (FRIDAY_END, SlaStart.CLOSE)),
         (SlaStart.LATER_OF, None, (FRIDAY_END, SlaStart.CLOSE)),
@@ -115,7 +119,10 @@ def test_salesforce_close_date_is_placed_in_the_policy_timezone_not_midnight_utc
 def test_hubspot_date_picker_close_is_a_date_and_a_precise_one_an_instant():
     def workflow_body(closedate: int) -> bytes:
         return json.dumps(
-            {"objectId": 9876543210, "properties": {"dealstage": {"value": "closedwon"}, "closedate": {"value": closedate}}}
+            {
+                "objectId": 9876543210,
+                "properties": {"dealstage": {"value": "closedwon"}, "closedate": {"value": closedate}},
+            }
         ).encode()
 
     midnight = int(datetime(2026, 3, 6, tzinfo=UTC).timestamp() * 1000)

@@ -22,8 +22,8 @@ from activities.crm import (
     FetchDeal,
     NoopCrm,
 )
-from domain.crm_time import parse_instant
 from activities.crm_clients import HubSpotCrm, PipedriveCrm, SalesforceCrm, crm_clients_from_env
+from domain.crm_time import parse_instant
 from domain.deal import Deal, DealType
 
 TOKEN = "secret-token-do-not-leak"

@@ -73,8 +73,13 @@ def test_hubspot_workflow_webhook_carries_the_facts_the_approach_matrix_needs():
     planned = _one(
         parse_hubspot_workflow(
             hubspot_workflow(
-                dealstage="closedwon", dealname="Globex", amount="18000", dealtype="existingbusiness",
-                partner_name="Initech Partners", ps_attached="true", products_sold="Routing Pro;Fleet Analytics",
+                dealstage="closedwon",
+                dealname="Globex",
+                amount="18000",
+                dealtype="existingbusiness",
+                partner_name="Initech Partners",
+                ps_attached="true",
+                products_sold="Routing Pro;Fleet Analytics",
             )  # fmt: skip
         )
     )
@@ -129,12 +134,19 @@ def test_document_properties_at_the_win_change_the_document_without_submitting()
     assert planned.document is None  # nothing counts as submitted
     assert planned.crm_document.goals.startswith("Cut late deliveries")
     [priya, tom] = planned.crm_document.stakeholders
-    assert (priya.name, priya.title, priya.role, priya.notes) == ("Priya Shah", "COO", ContactRole.EXECUTIVE_SPONSOR, "signs off")
+    assert (priya.name, priya.title, priya.role, priya.notes) == (
+        "Priya Shah",
+        "COO",
+        ContactRole.EXECUTIVE_SPONSOR,
+        "signs off",
+    )
     assert (tom.role, tom.notes) == (ContactRole.IT, "")
 
 
 def test_the_mapped_submitted_property_submits():
-    planned = _one(parse_hubspot_workflow(hubspot_workflow(dealstage="closedwon", handoff_goals="x", handoff_submitted="true")))
+    planned = _one(
+        parse_hubspot_workflow(hubspot_workflow(dealstage="closedwon", handoff_goals="x", handoff_submitted="true"))
+    )
     assert planned.document is not None and planned.document.goals == "x"
 
 

@@ -84,7 +84,10 @@ async def http(stack) -> AsyncIterator[httpx.AsyncClient]:
     )
     app = create_app(settings=settings, client=stack.client)
     transport = httpx.ASGITransport(app=app)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://test") as client,
+    ):
         yield client
 
 
@@ -180,12 +183,18 @@ def pipedrive_event(draw) -> tuple[str, bytes, dict[str, str]]:
         "data": data,
         "previous": {"status": "open"},
     }  # fmt: skip
-    return "/webhooks/pipedrive", json.dumps(body).encode(), {**basic(PD_USER, PD_PASSWORD), "Content-Type": "application/json"}
+    return (
+        "/webhooks/pipedrive",
+        json.dumps(body).encode(),
+        {**basic(PD_USER, PD_PASSWORD), "Content-Type": "application/json"},
+    )
 
 
 @st.composite
 def salesforce_event(draw) -> tuple[str, bytes, dict[str, str]]:
-    record = draw(st.one_of(st.just("0065g" + uuid.uuid4().hex[:10].upper()), st.sampled_from(["0065g00000XyZabAé", "x"])))
+    record = draw(
+        st.one_of(st.just("0065g" + uuid.uuid4().hex[:10].upper()), st.sampled_from(["0065g00000XyZabAé", "x"]))
+    )
     body = {
         "ChangeEventHeader": {
             "entityName": "Opportunity", "changeType": "UPDATE", "recordIds": [record],
@@ -193,7 +202,11 @@ def salesforce_event(draw) -> tuple[str, bytes, dict[str, str]]:
         },
         "StageName": "Closed Won", "Name": draw(odd_text), "CloseDate": draw(odd_instant), "Amount": draw(odd_amount),
     }  # fmt: skip
-    return "/webhooks/salesforce", json.dumps(body).encode(), {"X-Baton-Token": SF_TOKEN, "Content-Type": "application/json"}
+    return (
+        "/webhooks/salesforce",
+        json.dumps(body).encode(),
+        {"X-Baton-Token": SF_TOKEN, "Content-Type": "application/json"},
+    )
 
 
 any_event = st.one_of(generic_event(), hubspot_workflow_event(), pipedrive_event(), salesforce_event())

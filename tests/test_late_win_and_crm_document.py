@@ -71,7 +71,10 @@ async def test_crm_document_fields_change_the_document_and_never_submit_it(rig_f
         state = await assert_eventually(lambda: started(handle))
         assert state.document.goals == READY_DOCUMENT.goals and state.facts.submitted_at is None
 
-        await handle.signal(DealHandoffWorkflow.crm_document_changed, CrmDocumentChange(fields=DocumentPatch(risks=READY_DOCUMENT.risks)))
+        await handle.signal(
+            DealHandoffWorkflow.crm_document_changed,
+            CrmDocumentChange(fields=DocumentPatch(risks=READY_DOCUMENT.risks)),
+        )
 
         async def risks_in():
             current = await handle.query(DealHandoffWorkflow.state)

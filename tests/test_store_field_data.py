@@ -26,7 +26,9 @@ LONGEST = "\U0001f3e2" * MAX_NAME
 
 def state_for(account: str) -> HandoffState:
     deal = Deal(crm="hubspot", deal_id="9876543210", account=account, ae=LONGEST, sales_manager=LONGEST)
-    return HandoffState(workflow_id="baton-hubspot-9876543210", deal=deal, policy_name="default", phase=Phase.DOCUMENTING)
+    return HandoffState(
+        workflow_id="baton-hubspot-9876543210", deal=deal, policy_name="default", phase=Phase.DOCUMENTING
+    )
 
 
 def test_the_longest_names_a_deal_accepts_are_stored(store):

@@ -753,13 +753,47 @@ def test_malformed_json_is_a_payload_error(parser, body: bytes) -> None:
     assert refused.value.field == "body"
 
 
-@pytest.mark.parametrize("parser", JSON_PARSERS[:4])
-@pytest.mark.parametrize("value", [None, 0, "deal", [], {}, [None], [[]], {"meta": []}, {"ChangeEventHeader": None}])
-def test_wrong_shapes_never_escape_as_bare_errors(parser, value: object) -> None:
-    try:
+WRONG_SHAPES = [None, 0, "deal", [], {}, [None], [[]], {"meta": []}, {"ChangeEventHeader": None}]
+# What each parser must make of each wrong shape: the field a PayloadError names, or EMPTY where the
+# shape is a valid one with nothing in it (an empty batch: nothing to do, and nothing refused).
+EMPTY = "no events"
+EXPECTED_FOR_WRONG_SHAPES = {
+    parse_hubspot_batch: ["body", "body", "body", EMPTY, "body", "[0]", "[0]", "body", "body"],
+    parse_hubspot_workflow: ["body", "body", "body", "body", "objectId", "body", "body", "objectId", "objectId"],
+    parse_cdc: [
+        "body",
+        "body",
+        "body",
+        EMPTY,
+        "ChangeEventHeader",
+        "[0]",
+        "[0]",
+        "ChangeEventHeader",
+        "ChangeEventHeader",
+    ],
+    parse_pipedrive: ["body", "body", "body", "body", "meta", "body", "body", "meta", "meta"],
+}
+
+
+@pytest.mark.parametrize(
+    ("parser", "value", "expected"),
+    [
+        pytest.param(parser, value, expected, id=f"{parser.__name__}-{index}")
+        for parser, outcomes in EXPECTED_FOR_WRONG_SHAPES.items()
+        for index, (value, expected) in enumerate(zip(WRONG_SHAPES, outcomes, strict=True))
+    ],
+)
+def test_wrong_shapes_are_refused_naming_the_field_or_are_explicitly_empty(
+    parser, value: object, expected: str
+) -> None:
+    """Fails if a parser silently accepts a wrong shape (returns events, or nothing where it should
+    refuse), or lets a bare KeyError/TypeError escape."""
+    if expected == EMPTY:
+        assert parser(dumps(value)) == []
+        return
+    with pytest.raises(PayloadError) as refused:
         parser(dumps(value))
-    except PayloadError:
-        pass
+    assert refused.value.field == expected
 
 
 @pytest.mark.parametrize(

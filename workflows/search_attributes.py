@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
+from temporalio.common import SearchAttributeKey, SearchAttributePair, SearchAttributeUpdate, TypedSearchAttributes
 
 from domain.state import HandoffState
 
@@ -20,7 +21,19 @@ CSM = SearchAttributeKey.for_keyword("BatonCsm")
 SLA_BREACHED = SearchAttributeKey.for_bool("BatonSlaBreached")
 CLOSED_AT = SearchAttributeKey.for_datetime("BatonClosedAt")
 
-ALL = [DEAL_ID, ACCOUNT, CRM, APPROACH, PHASE, TIER, SCORE, AE, CSM, SLA_BREACHED, CLOSED_AT]
+ALL: list[SearchAttributeKey[Any]] = [
+    DEAL_ID,
+    ACCOUNT,
+    CRM,
+    APPROACH,
+    PHASE,
+    TIER,
+    SCORE,
+    AE,
+    CSM,
+    SLA_BREACHED,
+    CLOSED_AT,
+]
 # Temporal refuses a keyword value over 2 KB (the dev server and Cloud enforce it; the time-skipping server
 # does not) and terminates the run whose upsert carried it. Half of that leaves room for the others.
 MAX_KEYWORD_BYTES = 1000
@@ -70,10 +83,12 @@ def values(state: HandoffState) -> dict[str, object]:
     }
 
 
-def pairs(found: dict[str, object]) -> list[SearchAttributePair]:
+def pairs(found: dict[str, object]) -> list[SearchAttributeUpdate[Any]]:
+    """The updates an upsert takes."""
     by_name = {key.name: key for key in ALL}
     return [by_name[name].value_set(value) for name, value in found.items()]
 
 
 def typed(state: HandoffState) -> TypedSearchAttributes:
-    return TypedSearchAttributes(pairs(values(state)))
+    by_name = {key.name: key for key in ALL}
+    return TypedSearchAttributes([SearchAttributePair(by_name[name], value) for name, value in values(state).items()])

@@ -13,7 +13,6 @@ from domain.crm_time import parse_close, parse_instant
 from domain.ids import check_deal_id
 
 
-
 def at(path: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"

@@ -14,11 +14,11 @@ from api.crm.errors import PayloadError
 from api.crm.fields import (
     as_amount,
     as_datetime,
-    iso_or_none,
     as_dict,
     as_list,
     as_str,
     at,
+    iso_or_none,
     load_json,
     put,
     put_close,

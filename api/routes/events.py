@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, HTTPException, Request
 from pydantic import BaseModel
 from sqlalchemy import select
+from sqlmodel import col
 
 from api import examples
 from api.crm import ChurnEventBody, DealEventBody, GenericEvent, to_deal_event
@@ -89,7 +90,9 @@ def _churn(engine, event: ChurnEventBody) -> bool:
 def _nps(engine, workflow_id: str, nps: int) -> bool:
     """False, recording nothing, for a deal that never had a handoff: an answer about nothing."""
     with session_scope(engine, write=True) as session:
-        known = session.execute(select(HandoffRow.workflow_id).where(HandoffRow.workflow_id == workflow_id)).first()
+        known = session.execute(
+            select(col(HandoffRow.workflow_id)).where(col(HandoffRow.workflow_id) == workflow_id)
+        ).first()
         if known is None:
             return False
         record_nps(session, workflow_id, nps, datetime.now(UTC))

@@ -30,10 +30,14 @@ _WIDENED = (
 def upgrade() -> None:
     for table, column, before, nullable in _WIDENED:
         with op.batch_alter_table(table) as batch:
-            batch.alter_column(column, type_=sa.String(500), existing_type=sa.String(before), existing_nullable=nullable)
+            batch.alter_column(
+                column, type_=sa.String(500), existing_type=sa.String(before), existing_nullable=nullable
+            )
 
 
 def downgrade() -> None:
     for table, column, before, nullable in _WIDENED:
         with op.batch_alter_table(table) as batch:
-            batch.alter_column(column, type_=sa.String(before), existing_type=sa.String(500), existing_nullable=nullable)
+            batch.alter_column(
+                column, type_=sa.String(before), existing_type=sa.String(500), existing_nullable=nullable
+            )
