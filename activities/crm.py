@@ -27,6 +27,7 @@ from domain.calendar import BusinessCalendar
 from domain.close_date import CloseValue, close_instant, order_created
 from domain.crm_fields import CrmFieldMap, default_crm_fields, map_properties
 from domain.deal import Deal
+from domain.document import DocumentPatch
 
 # Unlimited attempts: a CRM outage must delay the handoff, not fail it; the caller's
 # schedule-to-close bounds how long. Rejections stop early because they are non-retryable.
@@ -64,6 +65,17 @@ class CrmRecord(BaseModel):
     fields: dict[str, Any]
     close: CloseValue | None = None
     properties: dict[str, Any] = Field(default_factory=dict)
+
+
+class FetchedDeal(Deal):
+    """The fetched deal, and the document fields the CRM's mapped properties hold: they change the
+    handoff document and never submit it. A result recorded before this field existed reads as None."""
+
+    crm_document: DocumentPatch | None = None
+    crm_submitted: bool = Field(default=False, description="the mapped 'submitted' property is true")
+
+    def deal(self) -> Deal:
+        return Deal.model_validate(self.model_dump(exclude={"crm_document", "crm_submitted"}))
 
 
 def mapping_for(request: FetchDeal) -> CrmFieldMap | None:
@@ -214,13 +226,15 @@ class CrmActivities:
             await client.aclose()
 
     @activity.defn(name="crm_fetch_deal")
-    async def fetch_deal(self, request: FetchDeal) -> Deal:
+    async def fetch_deal(self, request: FetchDeal) -> FetchedDeal:
         deal = request.deal
         with _bad_data(deal.crm, f"deal {deal.deal_id}"):
             record = await self.client(deal.crm).fetch_deal(deal, mapping_for(request))
             if record is None:
-                return deal
-            return merge_deal(deal, record_to_deal(deal, record, request))
+                return FetchedDeal(**deal.model_dump())
+            merged = merge_deal(deal, record_to_deal(deal, record, request))
+            mapped = map_properties(record.properties, mapping_for(request))
+            return FetchedDeal(**merged.model_dump(), crm_document=mapped.document, crm_submitted=mapped.submitted)
 
     @activity.defn(name="crm_create_task")
     async def create_task(self, task: CrmTask) -> CrmWriteResult:

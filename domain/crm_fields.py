@@ -105,6 +105,13 @@ class CrmDocumentChange(BaseModel):
     at: datetime | None = None
 
 
+def merge_patches(first: DocumentPatch | None, then: DocumentPatch | None) -> DocumentPatch | None:
+    """`then`'s fields over `first`'s (the event's over the fetch's, as for deal fields)."""
+    if first is None or then is None:
+        return then or first
+    return DocumentPatch.model_validate({**first.model_dump(exclude_none=True), **then.model_dump(exclude_none=True)})
+
+
 class MappingError(ValueError):
     """A mapped property whose value cannot be the fact it is mapped to; `prop` names the property."""
 

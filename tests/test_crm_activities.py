@@ -448,7 +448,7 @@ async def test_a_crm_without_a_client_is_a_noop():
     deal = Deal(crm="hubspot", deal_id="42", account="Acme", amount=1000)
     env = ActivityEnvironment()
 
-    assert await env.run(acts.fetch_deal, FetchDeal(deal=deal)) == deal
+    assert (await env.run(acts.fetch_deal, FetchDeal(deal=deal))).deal() == deal
     not_done = CrmWriteResult(crm="hubspot", done=False, detail="no CRM client configured")
     assert await env.run(acts.create_task, CrmTask(deal=deal, key="k", owner="1", subject="s")) == not_done
     assert await env.run(acts.release_commission, CommissionRelease(deal=deal, key="k")) == not_done

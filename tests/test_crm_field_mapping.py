@@ -11,7 +11,7 @@ import pytest
 from temporalio.testing import ActivityEnvironment
 
 from activities.crm import CrmActivities, FetchDeal
-from activities.crm_clients import PipedriveCrm
+from activities.crm_clients import HubSpotCrm, PipedriveCrm
 from api.crm import PayloadError, parse_hubspot_batch, parse_hubspot_workflow, parse_outbound_message, parse_pipedrive
 from api.ingest_plan import DOCUMENT, plan
 from domain.approach import select_approach
@@ -230,3 +230,35 @@ def _outbound(**extra: str) -> bytes:
   </notifications>
  </soapenv:Body>
 </soapenv:Envelope>""".encode()
+
+
+async def test_hubspot_fetch_reads_mapped_document_properties_and_the_submitted_property():
+    """The AE writes the document in HubSpot; the fetch at the start of the handoff reads it, and the
+    mapped "submitted" property is reported, not acted on, by the activity."""
+    requested: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        requested.append(request.url.params.get("properties", ""))
+        properties = {
+            "dealname": "Globex",
+            "dealstage": "closedwon",
+            "closedate": "2026-03-06T00:00:00.000Z",
+            "handoff_goals": "Cut late deliveries from 9% to under 4% by Q3 2026.",
+            "handoff_submitted": "true",
+        }
+        return httpx.Response(200, json={"id": "9876543210", "properties": properties, "associations": {}})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+        acts = CrmActivities({"hubspot": HubSpotCrm("hs-token", http=http)})
+        request = FetchDeal(
+            deal=Deal(crm="hubspot", deal_id="9876543210"),
+            calendar=POLICY.calendar,
+            learned_at=LEARNED,
+            fields=POLICY.crm_fields["hubspot"],
+        )
+        fetched = await ActivityEnvironment().run(acts.fetch_deal, request)
+    # The mapped properties are asked for by name (HubSpot returns only those named).
+    assert {"handoff_goals", "handoff_risks", "partner_name", "dealtype"} <= set(requested[0].split(","))
+    assert fetched.crm_document.goals.startswith("Cut late deliveries") and fetched.crm_submitted
+    # A date-picker close (midnight UTC) placed in the policy calendar: learned earlier that day wins.
+    assert fetched.deal().closed_at == LEARNED

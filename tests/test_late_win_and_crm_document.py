@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from temporalio import activity
 
+from activities.crm import FetchDeal, FetchedDeal
 from domain.crm_fields import CrmDocumentChange
 from domain.document import DocumentPatch
 from domain.handoff_input import HandoffInput
@@ -92,3 +94,24 @@ async def test_crm_document_fields_change_the_document_and_never_submit_it(rig_f
             return current
 
         await assert_eventually(submitted)
+
+
+def fetch_returning(document: DocumentPatch, submitted: bool):
+    """The CRM fetch, as a CRM whose mapped properties hold this document would answer it."""
+
+    @activity.defn(name="crm_fetch_deal")
+    async def fetch(request: FetchDeal) -> FetchedDeal:
+        return FetchedDeal(**request.deal.model_dump(), crm_document=document, crm_submitted=submitted)
+
+    return fetch
+
+
+@pytest.mark.parametrize("submitted", [False, True])
+async def test_a_document_read_at_the_fetch_submits_only_when_the_crm_says_so(rig_factory, env, submitted):
+    whole = DocumentPatch.model_validate(READY_DOCUMENT.model_dump())
+    async with rig_factory(activities_override=[fetch_returning(whole, submitted)]) as rig:
+        now = await env.get_current_time()
+        handle = await start(rig, deal(closed_at=now), parse_policy(None), learned_at=now)
+        state = await assert_eventually(lambda: started(handle))
+        assert state.document.goals == READY_DOCUMENT.goals
+        assert (state.facts.submitted_at is not None) is submitted

@@ -6,7 +6,8 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.crm_fields import CrmDocumentChange
+    from domain.crm_fields import CrmDocumentChange, merge_patches
+    from domain.document import HandoffDocument
     from domain.errors import Refused
     from domain.handoff_input import HandoffInput
     from domain.machine import HandoffMachine
@@ -57,8 +58,13 @@ class DealHandoffWorkflow:
     @workflow.run
     async def run(self, input: HandoffInput) -> HandoffState:
         if not self._started:
-            deal = await self._effects.fetch_deal(input.deal, input.learned_at)
-            self._m.start(deal, input.document, input.won, workflow.now(), input.learned_at, input.crm_document)
+            deal, fetched_document, submitted = await self._effects.fetch_deal(input.deal, input.learned_at)
+            crm_document = merge_patches(fetched_document, input.crm_document)
+            document = input.document
+            if submitted and crm_document is not None:
+                # Submitted in the CRM: the document counts as carried by the win, as the API's would.
+                document, crm_document = (document or HandoffDocument()).merged(crm_document), None
+            self._m.start(deal, document, input.won, workflow.now(), input.learned_at, crm_document)
             self._started = True
             for signal in self._early:
                 self.stage_changed(signal)

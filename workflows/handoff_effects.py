@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.store_activities import StoreActivities
     from domain import effects as fx
     from domain.deal import Deal
+    from domain.document import DocumentPatch
     from domain.ids import onboarding_workflow_id, post_check_workflow_id
     from domain.machine import HandoffMachine
     from domain.notifications import Notification
@@ -90,7 +91,11 @@ class EffectRunner:
             await asyncio.gather(*tasks)
             await self._settle()
 
-    async def fetch_deal(self, carried: Deal, learned_at: datetime | None = None) -> Deal:
+    async def fetch_deal(
+        self, carried: Deal, learned_at: datetime | None = None
+    ) -> tuple[Deal, DocumentPatch | None, bool]:
+        """The full deal, the document fields the CRM holds for it, and whether its mapped "submitted"
+        property says the AE submitted them."""
         request = FetchDeal(
             deal=carried,
             calendar=self._policy.calendar,
@@ -98,7 +103,7 @@ class EffectRunner:
             fields=self._policy.crm_fields.get(carried.crm),
         )
         try:
-            return await workflow.execute_activity_method(
+            fetched = await workflow.execute_activity_method(
                 CrmActivities.fetch_deal,
                 request,
                 start_to_close_timeout=CALL_TIMEOUT,
@@ -108,7 +113,8 @@ class EffectRunner:
             )
         except ActivityError as err:
             self._machine.note(Kind.CRM_WRITE_FAILED, workflow.now(), what="fetch deal", error=str(err.cause or err))
-            return carried
+            return carried, None, False
+        return fetched.deal(), fetched.crm_document, fetched.crm_submitted
 
     async def _notify(self, effect: fx.Notify) -> None:
         note = Notification(
