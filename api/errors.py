@@ -44,6 +44,8 @@ _RPC_ANSWERS: dict[RPCStatusCode, tuple[int, str]] = {
     RPCStatusCode.DEADLINE_EXCEEDED: (503, "Temporal did not answer in time; retry later"),
     RPCStatusCode.CANCELLED: (503, "the call to Temporal was cancelled; retry later"),
     RPCStatusCode.ABORTED: (503, "the call to Temporal was aborted; retry later"),
+    # A Temporal server without the feature (the time-skipping test server has no visibility API).
+    RPCStatusCode.UNIMPLEMENTED: (501, "this Temporal server does not support the request"),
     # Baton's own credentials or Temporal's server: nothing the caller can fix or retry away soon.
     RPCStatusCode.UNAUTHENTICATED: (502, "Temporal refused Baton's credentials"),
     RPCStatusCode.PERMISSION_DENIED: (502, "Temporal refused Baton's credentials"),

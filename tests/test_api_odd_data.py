@@ -138,6 +138,7 @@ async def test_a_salesforce_id_with_anything_but_ascii_letters_and_digits_is_a_4
         (RPCStatusCode.UNAVAILABLE, 503),
         (RPCStatusCode.DEADLINE_EXCEEDED, 503),
         (RPCStatusCode.PERMISSION_DENIED, 502),
+        (RPCStatusCode.UNIMPLEMENTED, 501),
         (RPCStatusCode.INTERNAL, 502),
     ],
 )
