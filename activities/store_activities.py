@@ -10,8 +10,8 @@ from sqlalchemy.exc import DataError, IntegrityError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from domain.policy import CsTeam
 from domain.state import HandoffState
+from domain.teams import CsTeam
 from store import assignment, repository
 from store.engine import make_engine, session_scope
 

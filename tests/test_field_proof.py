@@ -19,6 +19,7 @@ import httpx
 import pytest
 import pytest_asyncio
 from hypothesis import HealthCheck, given, settings
+from hypothesis import event as label
 from hypothesis import strategies as st
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus
@@ -120,18 +121,27 @@ async def healthy(client: Client, workflow_id: str) -> None:
 # ---- generated events -------------------------------------------------------------------------
 
 # Text as CRMs hold it, and as they should not: long, empty, non-ASCII, control characters, surrogates.
+# Each odd strategy is weighted towards values a CRM really sends, so enough examples start a run.
+fair_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")), max_size=60)
 odd_text = st.one_of(
+    fair_text,
+    fair_text,
     st.text(max_size=40),
     st.text(alphabet=st.characters(codec="utf-8"), min_size=400, max_size=600),
     st.text(alphabet="\U0001f3e2\u00e9\u4e2d", min_size=300, max_size=3000),
     st.sampled_from(["", "Globex\u0000Inc", "Globex\n", "\ud800", "  ", "Initech"]),
 )
 odd_amount = st.one_of(
+    st.floats(min_value=0, max_value=1e9),
+    st.floats(min_value=0, max_value=1e9),
     st.floats(allow_nan=True, allow_infinity=True),
     st.integers(min_value=-(10**15), max_value=10**15),
     st.sampled_from(["9", True, None, 1e308, 84000]),
 )
+recent = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC))
 odd_instant = st.one_of(
+    recent.map(lambda d: d.isoformat()),
+    recent.map(lambda d: d.isoformat()),
     st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(UTC)).map(
         lambda d: d.isoformat()
     ),
@@ -219,14 +229,16 @@ def names_a_field(answer: httpx.Response) -> bool:
     return isinstance(detail.get("detail"), list) and all(item.get("loc") for item in detail["detail"])
 
 
-# Each started example waits for its run's first workflow tasks on the dev server (about half a second
-# on two loaded cores): 30 examples keep this test near half a minute, well inside the suite's budget.
+# Each started example waits for its run's first workflow tasks on the dev server (a fraction of a
+# second, more on two loaded cores): 40 examples keep this test within seconds, well inside the
+# suite's budget.
 # Derandomised so CI meets the same examples on every run; the odd values are in the strategies.
-@settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(event=any_event)
 async def test_every_generated_event_is_a_4xx_naming_the_field_or_a_healthy_run(http, stack, event):
     path, body, headers = event
     answer = await http.post(path, content=body, headers=headers)
+    label(f"{path} answered {answer.status_code}")  # --hypothesis-show-statistics shows the mix
     assert answer.status_code < 500, (answer.status_code, answer.text)
     if answer.status_code >= 400:
         assert names_a_field(answer), answer.text
