@@ -7,9 +7,10 @@ from typing import Any
 
 from domain import deadlines
 from domain.approach_kinds import Approach
+from domain.approach_policy import ApproachProfile
 from domain.effects import Effect, Notify
 from domain.errors import ErrorType, Refused
-from domain.policy import ApproachProfile, Policy
+from domain.policy import Policy
 from domain.roles import Role, SlaName
 from domain.scoring import score_document
 from domain.state import Escalated, HandoffState, Phase
@@ -69,7 +70,9 @@ class MachineBase:
             return team.manager if team else ""
         return ""
 
-    def _notify(self, event: str, to: list[str], subject: str, text: str, details: dict | None = None) -> None:
+    def _notify(
+        self, event: str, to: list[str], subject: str, text: str, details: dict[str, Any] | None = None
+    ) -> None:
         entry = self._record(Kind.NOTIFIED, event=event, to=to)
         self.effects.append(
             Notify(
