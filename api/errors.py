@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TypeVar, cast
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
+from starlette.types import HTTPExceptionHandler
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -117,20 +118,21 @@ async def _request_validation_error(_: Request, err: RequestValidationError) -> 
     return JSONResponse({"detail": errors}, status_code=422)
 
 
-_HANDLERS: list[tuple[type[Exception], Callable[[Request, Any], Awaitable[Response]]]] = [
-    (WorkflowUpdateFailedError, _update_failed),
-    (RPCError, _rpc_error),
-    (RuntimeError, _runtime_error),
-    (TemporalUnavailable, _temporal_unavailable),
-    (PayloadError, _payload_error),
-    (SignatureError, _signature_error),
-    (ValidationError, _validation_error),
-    (RequestValidationError, _request_validation_error),
-]
+E = TypeVar("E", bound=Exception)
+
+
+def _handle(app: FastAPI, error: type[E], handler: Callable[[Request, E], Awaitable[Response]]) -> None:
+    """Register `handler` for `error`. Starlette types every handler as taking any Exception, but only
+    ever calls one with an instance of the class it was registered for, which this signature checks."""
+    app.add_exception_handler(error, cast(HTTPExceptionHandler, handler))
 
 
 def install(app: FastAPI) -> None:
-    for error, handler in _HANDLERS:
-        # Starlette types a handler as taking any Exception; each of these takes only its own type,
-        # which is the type it is registered for.
-        app.add_exception_handler(error, handler)
+    _handle(app, WorkflowUpdateFailedError, _update_failed)
+    _handle(app, RPCError, _rpc_error)
+    _handle(app, RuntimeError, _runtime_error)
+    _handle(app, TemporalUnavailable, _temporal_unavailable)
+    _handle(app, PayloadError, _payload_error)
+    _handle(app, SignatureError, _signature_error)
+    _handle(app, ValidationError, _validation_error)
+    _handle(app, RequestValidationError, _request_validation_error)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import weakref
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -194,7 +194,10 @@ class Ingest:
         needs no signal: its input carries the event)."""
         won = item.kind == "won"
         event = item.event
-        assert item.deal is not None, "plan() builds a deal for every event that starts a run"
+        deal = item.deal
+        if deal is None:  # `plan` gives won and pre-close events (the only ones started) their deal
+            raise ValueError(f"{item.workflow_id}: a {item.kind} event has no deal to start a handoff from")
+        # Keyword arguments of `start_workflow`, left out entirely for a plain start.
         signal: dict[str, Any] = (
             {}
             if new_only
@@ -202,7 +205,7 @@ class Ingest:
                 "start_signal": STAGE_CHANGED,
                 "start_signal_args": [
                     StageChanged(
-                        stage=event.stage, kind=item.kind, deal=item.deal, document=item.document, at=event.occurred_at
+                        stage=event.stage, kind=item.kind, deal=deal, document=item.document, at=event.occurred_at
                     )
                 ],
             }
@@ -211,7 +214,7 @@ class Ingest:
             self.client.start_workflow(
                 DealHandoffWorkflow.run,
                 HandoffInput(
-                    deal=item.deal,
+                    deal=deal,
                     policy=self.policy,
                     document=item.document,
                     won=won,
@@ -223,7 +226,7 @@ class Ingest:
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL if new_only else WorkflowIDConflictPolicy.USE_EXISTING,
                 id_reuse_policy=reuse,
                 **signal,
-                static_summary=summary(item.deal, self.policy),
+                static_summary=summary(deal, self.policy),
                 memo={_START_KIND: item.kind},
                 rpc_timeout=self.rpc_timeout,
             )
@@ -262,5 +265,5 @@ class Ingest:
         return state.outcome is HandoffOutcome.LOST and state.facts.won_at is None
 
 
-def _running(description: WorkflowExecutionDescription | None) -> bool:
+def _running(description: WorkflowExecutionDescription | None) -> TypeGuard[WorkflowExecutionDescription]:
     return description is not None and description.status == WorkflowExecutionStatus.RUNNING

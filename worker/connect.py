@@ -33,8 +33,10 @@ def data_converter(env: Mapping[str, str] | None = None) -> DataConverter:
     )
 
 
-async def connect(env: Mapping[str, str] | None = None, **overrides) -> Client:
+async def connect(env: Mapping[str, str] | None = None, **overrides: Any) -> Client:
     """TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS and profiles, as the SDK reads them."""
+    # A plain dict: the overrides and the data converter are `Client.connect` arguments beyond the
+    # SDK's ClientConnectConfig TypedDict.
     config: dict[str, Any] = dict(ClientConfig.load_client_connect_config(override_env_vars=env))
     config.setdefault("target_host", "localhost:7233")
     config.update(overrides)

@@ -83,12 +83,13 @@ def values(state: HandoffState) -> dict[str, object]:
     }
 
 
+_BY_NAME: dict[str, SearchAttributeKey[Any]] = {key.name: key for key in ALL}
+
+
 def pairs(found: dict[str, object]) -> list[SearchAttributeUpdate[Any]]:
-    """The updates an upsert takes."""
-    by_name = {key.name: key for key in ALL}
-    return [by_name[name].value_set(value) for name, value in found.items()]
+    """The updates that set each found value (what `workflow.upsert_search_attributes` takes)."""
+    return [_BY_NAME[name].value_set(value) for name, value in found.items()]
 
 
 def typed(state: HandoffState) -> TypedSearchAttributes:
-    by_name = {key.name: key for key in ALL}
-    return TypedSearchAttributes([SearchAttributePair(by_name[name], value) for name, value in values(state).items()])
+    return TypedSearchAttributes([SearchAttributePair(_BY_NAME[name], value) for name, value in values(state).items()])
