@@ -74,4 +74,5 @@ def create_app(
     metrics.install(app)  # /metrics (unauthenticated) and the per-route request metrics
     tracing.install(app, tracer)  # outermost: the request's span covers everything else
     logging_setup.configure_logging_from_env()  # JSON lines when BATON_LOG_FORMAT=json
+    logging_setup.redact_logged_urls()  # ?token= (Salesforce Outbound Messages) never reaches a log
     return app

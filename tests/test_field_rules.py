@@ -143,7 +143,8 @@ def test_scope(text: str, status: float, mentions: str) -> None:
         (SalesConversations(commitments=["SSO"], objections=["Price too high"]), GENERIC, "4 words"),
         (SalesConversations(objections=["Worried about data migration effort"]), GENERIC, "commitment"),
         (SalesConversations(), EMPTY, "no commitments"),
-        (SalesConversations(commitments=["TBD"], objections=["see notes", "-"]), EMPTY, "no commitments"),
+        # Placeholders are generic here as in every other field (issue 12), not empty.
+        (SalesConversations(commitments=["TBD"], objections=["see notes", "-"]), GENERIC, "placeholder"),
     ],
 )
 def test_sales_conversations(talk: SalesConversations, status: float, mentions: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.envconfig import ClientConfig
 
 from worker.codec import codec_from_env
@@ -24,7 +24,13 @@ def data_converter(env: Mapping[str, str] | None = None) -> DataConverter:
     codec = codec_from_env(os.environ if env is None else env)
     if codec is None:
         return pydantic_data_converter
-    return dataclasses.replace(pydantic_data_converter, payload_codec=codec)
+    # Failure messages and stack traces go through the codec too: an activity's or a validator's
+    # message can quote what it refused (pydantic's do), which may be a contact's data.
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=codec,
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
 
 
 async def connect(env: Mapping[str, str] | None = None, **overrides: Any) -> Client:
