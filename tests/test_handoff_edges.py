@@ -14,7 +14,8 @@ from activities.crm import FetchDeal
 from domain.deal import Deal
 from domain.ids import post_check_workflow_id
 from domain.messages import ChildFinished, CsmAssignment, IntakeReviewInput, StageChanged
-from domain.policy import Milestone, Policy
+from domain.onboarding_policy import Milestone
+from domain.policy import Policy
 from domain.roles import Role, SlaName
 from domain.state import Outcome, Phase
 from domain.timeline import Kind

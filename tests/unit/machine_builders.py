@@ -9,7 +9,7 @@ Python adds to a New York datetime by wall clock, which is an hour off across th
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from domain.deal import Deal
@@ -86,7 +86,10 @@ def entries(m: HandoffMachine, kind: Kind, **details: Any) -> list[TimelineEntry
     ]
 
 
-def effects_of(m: HandoffMachine, kind: type) -> list[Effect]:
+E = TypeVar("E", bound=Effect)
+
+
+def effects_of(m: HandoffMachine, kind: type[E]) -> list[E]:
     return [effect for effect in m.effects if isinstance(effect, kind)]
 
 

@@ -8,7 +8,7 @@ import pytest
 from domain.effects import EndChildren, StartOnboarding, StartPostCheck
 from domain.machine import HandoffMachine
 from domain.messages import AeDeparture, ChildFinished, KickoffHeld, MilestoneSignal
-from domain.policy import Milestone
+from domain.onboarding_policy import Milestone
 from domain.roles import Role, SlaName
 from domain.state import DeadlineStatus, Outcome, Phase
 from domain.timeline import Kind

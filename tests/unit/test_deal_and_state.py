@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from domain.deal import Deal
 from domain.errors import ErrorType, Refused
-from domain.policy import Csm
+from domain.teams import Csm
 from domain.timeline import Kind, TimelineEntry
 from tests.unit.machine_builders import CLOSE, CREATED, D, machine, won_deal
 

@@ -13,7 +13,7 @@ from domain.onboarding import (
     summarise,
     transition_due,
 )
-from domain.policy import Milestone, OnboardingPolicy, PostCheckPolicy
+from domain.onboarding_policy import Milestone, OnboardingPolicy, PostCheckPolicy
 from tests.unit.machine_builders import CLOSE, D, won_deal
 
 pytestmark = pytest.mark.unit
