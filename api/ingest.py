@@ -24,6 +24,7 @@ from api.ingest_plan import EventOutcome, Outcome, Planned, plan, summary
 from domain.events import DealEvent
 from domain.messages import StageChanged
 from domain.policy import Policy
+from domain.stages import StageKind
 from domain.state import Outcome as HandoffOutcome
 from domain.state import Phase
 from store.engine import session_scope
@@ -108,13 +109,13 @@ class Ingest:
         ]
 
     async def _one(self, item: Planned) -> Outcome:
-        if item.kind == "won":
+        if item.kind is StageKind.WON:
             async with _deal_lock(item.workflow_id):
                 return await self._won(item)
-        if item.kind == "pre_close":
+        if item.kind is StageKind.PRE_CLOSE:
             async with _deal_lock(item.workflow_id):
                 return await self._pre_close(item)
-        if item.kind == "lost":
+        if item.kind is StageKind.LOST:
             return await self._lost(item)
         return Outcome.IGNORED
 
@@ -158,7 +159,7 @@ class Ingest:
 
     async def _lost(self, item: Planned) -> Outcome:
         handle = self.client.get_workflow_handle_for(DealHandoffWorkflow.run, item.workflow_id)
-        signal = StageChanged(stage=item.event.stage, kind="lost", at=item.event.occurred_at)
+        signal = StageChanged(stage=item.event.stage, kind=StageKind.LOST, at=item.event.occurred_at)
         try:
             await self._bounded(handle.signal(DealHandoffWorkflow.stage_changed, signal, rpc_timeout=self.rpc_timeout))
         except RPCError as err:
@@ -171,7 +172,7 @@ class Ingest:
         """Signal-with-start: a new run from the event, or the event signalled to the running one.
         `new_only`: a plain start that raises WorkflowAlreadyStartedError if a run exists (a new run
         needs no signal: its input carries the event)."""
-        won = item.kind == "won"
+        won = item.kind is StageKind.WON
         event = item.event
         deal = item.deal
         if deal is None:  # `plan` gives won and pre-close events (the only ones started) their deal
@@ -211,11 +212,11 @@ class Ingest:
         """Signal-with-start does not say (on every server) whether it started a run, so compare runs."""
         if not _running(before) or run_id != before.run_id:
             return Outcome.STARTED
-        if item.kind != "won":
+        if item.kind is not StageKind.WON:
             return Outcome.DUPLICATE
         phase = before.typed_search_attributes.get(search_attributes.PHASE)
         # Before its first workflow task a run has no phase yet; its start memo tells what it began as.
-        began_pre_close = phase is None and await before.memo_value(_START_KIND, None) == "pre_close"
+        began_pre_close = phase is None and await before.memo_value(_START_KIND, None) == StageKind.PRE_CLOSE
         return Outcome.ADVANCED if phase == Phase.PRE_CLOSE.value or began_pre_close else Outcome.DUPLICATE
 
     async def _describe(self, workflow_id: str) -> WorkflowExecutionDescription | None:

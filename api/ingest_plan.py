@@ -12,6 +12,7 @@ from domain.deal import Deal
 from domain.events import DealEvent
 from domain.ids import handoff_workflow_id
 from domain.policy import Policy
+from domain.stages import StageKind
 from store.repository import amount_band
 
 
@@ -28,14 +29,14 @@ class EventOutcome(BaseModel):
     workflow_id: str
     deal_id: str
     stage: str
-    kind: str
+    kind: StageKind
     outcome: Outcome
 
 
 @dataclass(frozen=True)
 class Planned:
     event: DealEvent
-    kind: str
+    kind: StageKind
     workflow_id: str
     deal: Deal | None
 
@@ -46,9 +47,9 @@ def plan(events: list[DealEvent], policy: Policy) -> list[Planned]:
     for event in events:
         kind = policy.stage_kind(event.crm, event.stage)
         deal = None
-        if kind in ("won", "pre_close"):
+        if kind in (StageKind.WON, StageKind.PRE_CLOSE):
             fields = dict(event.deal_fields)
-            if kind == "won" and fields.get("closed_at") is None and event.occurred_at is not None:
+            if kind is StageKind.WON and fields.get("closed_at") is None and event.occurred_at is not None:
                 fields["closed_at"] = event.occurred_at
             deal = Deal.model_validate({**fields, "crm": event.crm, "deal_id": event.deal_id, "stage": event.stage})
         planned.append(Planned(event, kind, handoff_workflow_id(event.crm, event.deal_id), deal))

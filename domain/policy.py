@@ -27,6 +27,7 @@ from domain.onboarding_policy import OnboardingTrigger as OnboardingTrigger
 from domain.onboarding_policy import PostCheckPolicy as PostCheckPolicy
 from domain.policy_section import Section as _Section
 from domain.roles import SlaName
+from domain.stages import StageKind
 from domain.teams import Csm as Csm
 from domain.teams import CsTeam as CsTeam
 from domain.teams import default_teams as default_teams
@@ -173,13 +174,16 @@ class Policy(_Section):
     def team_for(self, approach: Approach) -> CsTeam | None:
         return next((team for team in self.teams if approach in team.approaches), None)
 
-    def stage_kind(self, crm: str, stage: str) -> str:
-        """`won`, `lost`, `pre_close` or `other`; a CRM without its own list uses `generic`."""
-        for kind in ("won", "lost", "pre_close"):
-            ids: dict[str, list[str]] = getattr(self.stages, kind)
-            if stage in ids.get(crm, ids.get("generic", [])):
+    def stage_kind(self, crm: str, stage: str) -> StageKind:
+        """A CRM without its own list of a kind uses `generic`'s."""
+        for kind, lists in (
+            (StageKind.WON, self.stages.won),
+            (StageKind.LOST, self.stages.lost),
+            (StageKind.PRE_CLOSE, self.stages.pre_close),
+        ):
+            if stage in lists.get(crm, lists.get("generic", [])):
                 return kind
-        return "other"
+        return StageKind.OTHER
 
 
 class PolicyError(ValueError):

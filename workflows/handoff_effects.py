@@ -16,12 +16,14 @@ with workflow.unsafe.imports_passed_through():
     from activities.store_activities import AssignCsm as AssignCsmRequest
     from activities.store_activities import StoreActivities
     from domain import effects as fx
+    from domain.approach_kinds import Approach
     from domain.deal import Deal
     from domain.ids import onboarding_workflow_id, post_check_workflow_id
     from domain.machine import HandoffMachine
     from domain.notifications import Notification
     from domain.onboarding import OnboardingInput, PostCheckInput
     from domain.policy import Policy
+    from domain.state import ChildKind
     from domain.timeline import Kind
     from workflows.onboarding import OnboardingTransitionWorkflow
     from workflows.post_check import PostHandoffCheckWorkflow
@@ -78,7 +80,7 @@ class EffectRunner:
         elif isinstance(effect, fx.StartPostCheck):
             await self._start_post_check()
         elif isinstance(effect, fx.EndChildren):
-            await self._end_children(effect.reason)
+            await self._end_children()
 
     def _background(self, coro) -> None:
         self._tasks.append(asyncio.create_task(coro))
@@ -215,7 +217,7 @@ class EffectRunner:
             parent_close_policy=workflow.ParentClosePolicy.ABANDON,
             static_summary=f"Onboarding to CS for {deal.account or deal.deal_id}",
         )
-        self._machine.child_started("onboarding", child_id, workflow.now())
+        self._machine.child_started(ChildKind.ONBOARDING, child_id, workflow.now())
 
     async def _start_post_check(self) -> None:
         state = self._machine.state
@@ -234,7 +236,7 @@ class EffectRunner:
             policy=self._policy.post_check,
             schedule=schedule,
             reached=dict(state.milestones),
-            partner=state.approach is not None and state.approach.approach.value == "partner_mediated",
+            partner=state.approach is not None and state.approach.approach is Approach.PARTNER_MEDIATED,
         )
         await workflow.start_child_workflow(
             PostHandoffCheckWorkflow.run,
@@ -243,9 +245,9 @@ class EffectRunner:
             parent_close_policy=workflow.ParentClosePolicy.ABANDON,
             static_summary=f"30-day check for {state.deal.account or state.deal.deal_id}",
         )
-        self._machine.child_started("post_check", child_id, workflow.now())
+        self._machine.child_started(ChildKind.POST_CHECK, child_id, workflow.now())
 
-    async def _end_children(self, reason: str) -> None:
+    async def _end_children(self) -> None:
         for child in self._machine.state.children.values():
             if child.finished_at is None:
                 try:

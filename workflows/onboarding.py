@@ -16,6 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.notifications import Notification
     from domain.onboarding import OnboardingInput, OnboardingSummary, milestones_complete, summarise, transition_due
     from domain.policy import Milestone
+    from domain.state import ChildKind
 
 PATIENT = RetryPolicy(
     initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=5)
@@ -71,7 +72,7 @@ class OnboardingTransitionWorkflow:
         await parent.signal(
             "child_finished",
             ChildFinished(
-                kind="onboarding",
+                kind=ChildKind.ONBOARDING,
                 workflow_id=workflow.info().workflow_id,
                 passed=True,
                 summary=summary.model_dump(mode="json"),

@@ -13,6 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import ErrorType
     from domain.messages import ChildFinished, PostCheckAnswers
     from domain.onboarding import PostCheckInput, PostCheckResult, UsageReport, evaluate
+    from domain.state import ChildKind
 
 PATIENT = RetryPolicy(
     initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=5)
@@ -47,10 +48,11 @@ class PostHandoffCheckWorkflow:
         await parent.signal(
             "child_finished",
             ChildFinished(
-                kind="post_check",
+                kind=ChildKind.POST_CHECK,
                 workflow_id=workflow.info().workflow_id,
                 passed=result.passed,
                 summary={"failures": result.failures, "usage": result.usage.model_dump(mode="json")},
+                checks_failed=result.checks_failed,
             ),
         )
         return result
