@@ -17,7 +17,8 @@ from domain.messages import ChildFinished, CsmAssignment, IntakeReviewInput, Sta
 from domain.onboarding_policy import Milestone
 from domain.policy import Policy
 from domain.roles import Role, SlaName
-from domain.state import Outcome, Phase
+from domain.stages import StageKind
+from domain.state import ChildKind, Outcome, Phase
 from domain.timeline import Kind
 from tests.conftest import assert_eventually
 from tests.handoffs import READY_DOCUMENT, deal, start_handoff
@@ -26,7 +27,7 @@ from workflows.handoff import DealHandoffWorkflow
 
 pytestmark = pytest.mark.temporal
 
-LOST = StageChanged(stage="closedlost", kind="lost")
+LOST = StageChanged(stage="closedlost", kind=StageKind.LOST)
 
 
 def held_fetch() -> tuple[asyncio.Event, asyncio.Event, object]:
@@ -67,7 +68,9 @@ async def test_a_win_signalled_while_a_pre_close_deal_is_fetched_starts_its_slas
         await asyncio.wait_for(fetching.wait(), timeout=10)
         state = await handle.query(DealHandoffWorkflow.state)
         won = state.deal.model_copy(update={"closed_at": now})
-        await handle.signal(DealHandoffWorkflow.stage_changed, StageChanged(stage="closedwon", kind="won", deal=won))
+        await handle.signal(
+            DealHandoffWorkflow.stage_changed, StageChanged(stage="closedwon", kind=StageKind.WON, deal=won)
+        )
         release.set()
 
         async def documenting():
@@ -152,7 +155,7 @@ async def test_a_childs_finish_delivered_twice_is_recorded_once_and_the_handoff_
 
         state = await assert_eventually(transitioned)
         child = state.children["onboarding"]
-        again = ChildFinished(kind="onboarding", workflow_id=child.workflow_id, passed=False, summary={})
+        again = ChildFinished(kind=ChildKind.ONBOARDING, workflow_id=child.workflow_id, passed=False, summary={})
         await handle.signal(DealHandoffWorkflow.child_finished, again)
 
         async def ignored():

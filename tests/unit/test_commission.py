@@ -8,6 +8,7 @@ import pytest
 from domain.effects import ReleaseCommission
 from domain.messages import CsmAssignment, IntakeReviewInput, IntroAction, IntroUpdate
 from domain.policy import Policy
+from domain.stages import StageKind
 from domain.timeline import Kind
 from tests.handoffs import GAPS_DOCUMENT
 from tests.unit.machine_builders import CLOSE, D, H, briefed, effects_of, entries, machine
@@ -78,7 +79,7 @@ def test_never_before_the_win_nor_after_the_end():
     assert not early.state.commission.released
     ended = machine()
     ended.apply_intro(SCHEDULED, CLOSE + H)
-    ended.stage_changed("lost", "closedlost", None, None, CLOSE + 2 * H)
+    ended.stage_changed(StageKind.LOST, "closedlost", None, None, CLOSE + 2 * H)
     # check_intake refuses this; the rule holds even for an apply that skipped its check.
     ended.apply_intake(IntakeReviewInput(rating=5), CLOSE + 3 * H)
     assert not ended.state.commission.released and effects_of(ended, ReleaseCommission) == []

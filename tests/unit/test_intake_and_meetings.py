@@ -13,6 +13,7 @@ from domain.errors import ErrorType, Refused
 from domain.machine import HandoffMachine
 from domain.messages import FirstTouch, IntakeReviewInput, IntroAction, IntroUpdate, KickoffHeld, StageChanged
 from domain.roles import SlaName
+from domain.stages import StageKind
 from domain.state import DeadlineStatus, Phase
 from domain.timeline import Kind
 from tests.unit.machine_builders import CLOSE, D, H, briefed, effects_of, entries, intro_held, machine, notified
@@ -23,7 +24,7 @@ SCHEDULED, HELD = IntroUpdate(action=IntroAction.SCHEDULED), IntroUpdate(action=
 
 
 def lost(m: HandoffMachine) -> HandoffMachine:
-    signal = StageChanged(stage="closedlost", kind="lost")
+    signal = StageChanged(stage="closedlost", kind=StageKind.LOST)
     m.stage_changed(signal.kind, signal.stage, None, None, CLOSE + D)
     return m
 

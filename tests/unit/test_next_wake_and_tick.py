@@ -8,6 +8,8 @@ import pytest
 
 from domain.messages import DeadlineExtension, FirstTouch, IntroAction, IntroUpdate, KickoffHeld
 from domain.roles import SlaName
+from domain.stages import StageKind
+from domain.state import ChildKind
 from domain.timeline import Kind
 from tests.unit.machine_builders import CLOSE, NY, D, H, briefed, entries, intro_held, machine
 
@@ -46,7 +48,7 @@ def test_with_every_sla_met_the_workflow_wakes_for_the_30_day_check_then_waits_f
     # 30 days of 24 hours from Friday 6 March 20:00 UTC: Sunday 5 April 20:00 UTC.
     assert m.next_wake() == (CLOSE + 30 * D, "30-day post-handoff check")
     m.tick(CLOSE + 30 * D)
-    m.child_started("post_check", "baton-hubspot-4242-post-check", CLOSE + 30 * D)
+    m.child_started(ChildKind.POST_CHECK, "baton-hubspot-4242-post-check", CLOSE + 30 * D)
     assert m.next_wake() is None
 
 
@@ -68,7 +70,7 @@ def test_a_tick_before_anything_is_due_changes_nothing():
 
 def test_nothing_fires_and_nothing_wakes_after_the_end():
     m = machine()
-    m.stage_changed("lost", "closedlost", None, None, CLOSE + H)
+    m.stage_changed(StageKind.LOST, "closedlost", None, None, CLOSE + H)
     before = m.state.model_dump()
     m.tick(CLOSE + 60 * D)
     assert m.state.model_dump() == before and m.next_wake() is None

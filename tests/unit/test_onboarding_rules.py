@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from domain.check_failures import CheckFailure, CheckFailureKind
 from domain.messages import MilestoneReached, PostCheckAnswers, Sentiment
 from domain.onboarding import (
     PostCheckInput,
+    PostCheckResult,
     UsageReport,
     evaluate,
     milestones_complete,
@@ -93,6 +95,17 @@ def test_every_failure_is_named():
         "concern raised: billing error",
         "partner: the CSM cannot say what the customer wants and who confirms it",
     ]
+    K = CheckFailureKind
+    assert [f.kind for f in result.checks_failed] == [
+        K.MILESTONE_LATE,
+        K.MILESTONE_LATE,
+        K.LOW_USAGE,
+        K.CSM_LACKS_CONTEXT,
+        K.CONCERN_RAISED,
+        K.CONCERN_RAISED,
+        K.PARTNER_UNCONFIRMED,
+    ]
+    assert [f.text for f in result.checks_failed] == result.failures
 
 
 def test_no_answer_is_a_failure_and_a_milestone_not_yet_due_is_not():
@@ -101,3 +114,35 @@ def test_no_answer_is_a_failure_and_a_milestone_not_yet_due_is_not():
         "milestone setup_complete not reached by 2026-03-13",
         "the CSM did not answer the 30-day check",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("milestone setup_complete not reached by 2026-03-13", CheckFailureKind.MILESTONE_LATE),
+        ("usage: 0 active users (at least 1 expected)", CheckFailureKind.LOW_USAGE),
+        ("the CSM did not answer the 30-day check", CheckFailureKind.UNANSWERED),
+        ("the CSM lacks the context to manage the account", CheckFailureKind.CSM_LACKS_CONTEXT),
+        ("concern raised: slow support", CheckFailureKind.CONCERN_RAISED),
+        (
+            "partner: the CSM cannot say what the customer wants and who confirms it",
+            CheckFailureKind.PARTNER_UNCONFIRMED,
+        ),
+        # Older checks were settled by the word "partner" anywhere; their texts keep that reading.
+        ("concern raised: the partner never called", CheckFailureKind.PARTNER_UNCONFIRMED),
+        ("something a newer check says", CheckFailureKind.CONCERN_RAISED),
+    ],
+)
+def test_a_failure_from_an_older_check_gets_the_kind_it_was_settled_by(text, kind):
+    assert CheckFailure.from_legacy_text(text) == CheckFailure(kind=kind, text=text)
+
+
+def test_a_result_written_before_failures_had_kinds_still_decodes():
+    older = {
+        "passed": False,
+        "failures": ["usage: 1 active users (at least 3 expected)"],
+        "usage": USED.model_dump(),
+        "answers": None,
+    }
+    result = PostCheckResult.model_validate(older)
+    assert result.checks_failed == [CheckFailure(kind=CheckFailureKind.LOW_USAGE, text=older["failures"][0])]

@@ -10,6 +10,7 @@ from domain.errors import ErrorType, Refused
 from domain.messages import AeDeparture, CsmAssignment
 from domain.policy import Policy
 from domain.roles import Role, SlaName
+from domain.stages import StageKind
 from domain.state import DeadlineStatus, Escalated
 from domain.timeline import Kind
 from tests.unit.machine_builders import CLOSE, D, H, effects_of, entries, machine
@@ -68,7 +69,7 @@ def test_no_team_for_the_approach_asks_for_no_assignment():
 
 def test_the_csm_message_is_refused_after_the_end_and_the_rule_then_changes_nothing():
     m = machine()
-    m.stage_changed("lost", "closedlost", None, None, CLOSE + D)
+    m.stage_changed(StageKind.LOST, "closedlost", None, None, CLOSE + D)
     with pytest.raises(Refused) as err:
         m.check_csm(CsmAssignment(csm="csm-mm-1"))
     assert err.value.type is ErrorType.CLOSED
@@ -135,7 +136,7 @@ def test_a_recovery_left_unowned_breaches_and_goes_to_the_vp():
 
 def test_the_departure_is_refused_after_the_end():
     m = machine()
-    m.stage_changed("lost", "closedlost", None, None, CLOSE + D)
+    m.stage_changed(StageKind.LOST, "closedlost", None, None, CLOSE + D)
     with pytest.raises(Refused) as err:
         m.check_ae_departure(AeDeparture(recovery_owner="peer@example.com"))
     assert err.value.type is ErrorType.CLOSED

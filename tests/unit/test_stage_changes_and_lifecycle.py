@@ -10,7 +10,8 @@ from domain.machine import HandoffMachine
 from domain.messages import ChildFinished, DocumentUpdate, KickoffHeld
 from domain.policy import Policy
 from domain.roles import SlaName
-from domain.state import DeadlineStatus, Outcome, Phase
+from domain.stages import StageKind
+from domain.state import ChildKind, DeadlineStatus, Outcome, Phase
 from domain.timeline import Kind
 from tests.handoffs import READY_DOCUMENT
 from tests.unit.machine_builders import (
@@ -35,6 +36,10 @@ def test_a_new_machine_is_pre_close_with_nothing_on_its_timeline():
     m = HandoffMachine.new("baton-hubspot-4242", d, Policy())
     assert m.state.phase is Phase.PRE_CLOSE and m.state.timeline == [] and m.effects == []
     assert m.next_wake() is None and m.state.policy_name == "default"
+    # The policy snapshot is the one it was given; `now` is the instant of the last event applied.
+    policy = Policy(name="strict")
+    started = machine(policy=policy, now=CLOSE + H)
+    assert started.policy is policy and started.state.policy_name == "strict" and started.now == CLOSE + H
 
 
 @pytest.mark.parametrize(
@@ -54,7 +59,7 @@ def test_the_win_of_a_pre_close_run_plans_from_the_deals_own_close_and_keeps_the
     m = machine(None, won=False, acv=150_000)
     m.csm_chosen("csm-ent-1", "enterprise", "next in the round robin", CLOSE - D)
     # Learned an hour after the close; the deadlines still count from the close itself.
-    m.stage_changed("won", "closedwon", won_deal(acv=150_000), READY_DOCUMENT, CLOSE + H)
+    m.stage_changed(StageKind.WON, "closedwon", won_deal(acv=150_000), READY_DOCUMENT, CLOSE + H)
     s = m.state
     assert s.facts.won_at == CLOSE + H and s.deal.closed_at == CLOSE
     assert s.deadlines[SlaName.CSM_BRIEFED].due == CLOSE + 48 * H
@@ -66,7 +71,7 @@ def test_the_win_of_a_pre_close_run_plans_from_the_deals_own_close_and_keeps_the
 
 def test_a_win_that_carries_no_deal_counts_from_when_it_arrived():
     m = machine(None, won=False)
-    m.stage_changed("won", "closedwon", None, None, CLOSE + 2 * H)
+    m.stage_changed(StageKind.WON, "closedwon", None, None, CLOSE + 2 * H)
     s = m.state
     assert s.deal.closed_at is None and s.facts.won_at == CLOSE + 2 * H
     assert s.deadlines[SlaName.CSM_BRIEFED].due == CLOSE + 50 * H
@@ -76,7 +81,8 @@ def test_a_win_that_carries_no_deal_counts_from_when_it_arrived():
 
 
 @pytest.mark.parametrize(
-    ("kind", "stage"), [("won", "closedwon"), ("other", "appointmentscheduled"), ("pre_close", "contractsent")]
+    ("kind", "stage"),
+    [(StageKind.WON, "closedwon"), (StageKind.OTHER, "appointmentscheduled"), (StageKind.PRE_CLOSE, "contractsent")],
 )
 def test_a_stage_change_that_does_not_apply_changes_nothing(kind, stage):
     m = machine()
@@ -87,7 +93,7 @@ def test_a_stage_change_that_does_not_apply_changes_nothing(kind, stage):
 
 def test_lost_cancels_what_is_open_ends_the_children_and_closes():
     m = briefed(machine(), CLOSE + H)
-    m.stage_changed("lost", "Closed Lost", None, None, CLOSE + D)
+    m.stage_changed(StageKind.LOST, "Closed Lost", None, None, CLOSE + D)
     s = m.state
     assert (s.outcome, s.phase, s.facts.ended_at) == (Outcome.LOST, Phase.CLOSED, CLOSE + D)
     cancelled = {e.details["sla"] for e in entries(m, Kind.DEADLINE_CANCELLED)}
@@ -95,7 +101,7 @@ def test_lost_cancels_what_is_open_ends_the_children_and_closes():
     assert cancelled == {"cs_first_touch", "intro_scheduled", "intro_held", "kickoff", "post_check"}
     assert s.deadlines[SlaName.CSM_BRIEFED].status is DeadlineStatus.MET
     assert all(s.deadlines[SlaName(sla)].status is DeadlineStatus.CANCELLED for sla in cancelled)
-    assert effects_of(m, EndChildren) == [EndChildren(reason="deal lost")]
+    assert effects_of(m, EndChildren) == [EndChildren()]
     [told] = [n for n in effects_of(m, Notify) if n.event == "deal_lost"]
     assert told.to == ["csm", "ae@example.com"] and "Closed Lost" in told.text
     assert entries(m, Kind.CLOSED)[0].details == {"outcome": "lost"}
@@ -104,9 +110,9 @@ def test_lost_cancels_what_is_open_ends_the_children_and_closes():
 
 def test_signals_after_the_end_are_recorded_and_ignored():
     m = machine()
-    m.stage_changed("lost", "closedlost", None, None, CLOSE + D)
+    m.stage_changed(StageKind.LOST, "closedlost", None, None, CLOSE + D)
     before = m.state.model_copy(deep=True)
-    for kind, stage in (("lost", "closedlost"), ("won", "closedwon")):
+    for kind, stage in ((StageKind.LOST, "closedlost"), (StageKind.WON, "closedwon")):
         m.stage_changed(kind, stage, won_deal(), READY_DOCUMENT, CLOSE + 2 * D)
     ignored = entries(m, Kind.MESSAGE_IGNORED)
     assert [(e.details["stage"], e.details["reason"]) for e in ignored] == [
@@ -128,14 +134,16 @@ def test_a_handoff_moves_through_every_phase_in_order():
     briefed(m, CLOSE + 2 * H)
     intro_held(m, CLOSE + 3 * H, CLOSE + 2 * D)
     m.apply_kickoff(KickoffHeld(success_plan=["SSO live"]), CLOSE + 4 * D)
-    m.child_started("onboarding", "baton-hubspot-4242-onboarding", CLOSE + 4 * D)
+    m.child_started(ChildKind.ONBOARDING, "baton-hubspot-4242-onboarding", CLOSE + 4 * D)
     m.child_finished(
-        ChildFinished(kind="onboarding", workflow_id="baton-hubspot-4242-onboarding", passed=True), CLOSE + 20 * D
+        ChildFinished(kind=ChildKind.ONBOARDING, workflow_id="baton-hubspot-4242-onboarding", passed=True),
+        CLOSE + 20 * D,
     )
     m.tick(CLOSE + 30 * D)
-    m.child_started("post_check", "baton-hubspot-4242-post-check", CLOSE + 30 * D)
+    m.child_started(ChildKind.POST_CHECK, "baton-hubspot-4242-post-check", CLOSE + 30 * D)
     m.child_finished(
-        ChildFinished(kind="post_check", workflow_id="baton-hubspot-4242-post-check", passed=True), CLOSE + 31 * D
+        ChildFinished(kind=ChildKind.POST_CHECK, workflow_id="baton-hubspot-4242-post-check", passed=True),
+        CLOSE + 31 * D,
     )
     changes = [(e.details["previous"], e.details["phase"]) for e in entries(m, Kind.PHASE_CHANGED)]
     assert changes == [
