@@ -15,32 +15,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 from pydantic import BaseModel, field_validator
 from temporalio import activity
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 from domain.deal import Deal
 
-# Unlimited attempts: a CRM outage must delay the handoff, not fail it; the caller's
-# schedule-to-close bounds how long. Rejections stop early because they are non-retryable.
-CRM_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=5),
-    maximum_attempts=0,
-)
-CRM_TIMEOUT = timedelta(seconds=30)
-
+# The workflows call these activities under workflows/call_policy.py: unlimited attempts, bounded by
+# each call's schedule-to-close, so a CRM outage delays a handoff rather than failing it. What no retry
+# can fix is raised non-retryable here, with one of these types, and stops at once.
 CRM_REJECTED = "CrmRejected"  # the CRM answered 4xx (not 429): retrying the same request cannot help
 CRM_BAD_DATA = "CrmBadData"  # what the CRM holds does not fit a Deal (or the request does not fit the CRM)
 
 
 class CrmUnavailable(Exception):
-    """429, 5xx or no answer at all: a plain exception, so Temporal retries it under CRM_RETRY."""
+    """429, 5xx or no answer at all: a plain exception, so Temporal retries it."""
 
 
 class FetchDeal(BaseModel):
@@ -140,7 +132,7 @@ def merge_deal(event: Deal, fetched: Deal) -> Deal:
 
 @contextmanager
 def _bad_data(crm: str, what: str) -> Iterator[None]:
-    # A value that does not parse will not parse on the next attempt either; under CRM_RETRY's
+    # A value that does not parse will not parse on the next attempt either; under the workflows'
     # unlimited attempts it would otherwise retry until schedule-to-close.
     try:
         yield

@@ -21,8 +21,9 @@ from activities.crm import (
 )
 from domain.deal import Deal, DealType
 
-# Below CRM_TIMEOUT, so a hung request fails inside the attempt and is retried, with room for a
-# second request (HubSpot and Salesforce read the account name separately).
+# Below the workflows' ATTEMPT_TIMEOUT (workflows/call_policy.py), so a hung request fails inside the
+# attempt and is retried, with room for a second request (HubSpot and Salesforce read the account name
+# separately).
 HTTP_TIMEOUT = httpx.Timeout(10.0)
 
 _SALESFORCE_USER_ID = re.compile(r"^005[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?$")

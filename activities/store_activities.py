@@ -8,10 +8,10 @@ from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from temporalio import activity
 
-from domain.policy import CsTeam
 from domain.state import HandoffState
+from domain.teams import CsTeam
 from store import assignment, repository
-from store.engine import make_engine, session_scope
+from store.engine import session_scope
 
 
 class AssignCsm(BaseModel):
@@ -31,10 +31,6 @@ class StoreActivities:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-
-    @classmethod
-    def from_url(cls, url: str | None = None) -> StoreActivities:
-        return cls(make_engine(url))
 
     @activity.defn(name="store_record")
     def record(self, state: HandoffState) -> int:

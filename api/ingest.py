@@ -32,9 +32,8 @@ from store.repository import was_handed_off
 from store.tables import HandoffRow
 from workflows import search_attributes
 from workflows.handoff import DealHandoffWorkflow, HandoffInput
+from workflows.message_names import HandoffSignal
 
-# The SDK takes a start signal by name only; the handler's own name keeps a rename from drifting.
-STAGE_CHANGED = DealHandoffWorkflow.stage_changed.__name__
 _START_KIND = "baton_start"
 CONCURRENT_DEALS = 16
 # One deal's start decisions run one at a time in this process. A CRM redelivers a won event in bursts
@@ -182,7 +181,8 @@ class Ingest:
             {}
             if new_only
             else {
-                "start_signal": STAGE_CHANGED,
+                # The SDK takes a start signal by name only: the name the handler is registered under.
+                "start_signal": HandoffSignal.STAGE_CHANGED,
                 "start_signal_args": [
                     StageChanged(
                         stage=event.stage, kind=item.kind, deal=deal, document=event.document, at=event.occurred_at

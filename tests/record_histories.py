@@ -1,33 +1,39 @@
-"""Record the histories the replay test replays: `python -m tests.record_histories`.
+"""Record the histories the replay test replays: `python -m tests.record_histories [SCENARIO ...]`.
 
-Run it after a deliberate, versioned change to a workflow; the replay test then guards the new
-shape. Each history is one realistic run on the time-skipping server.
+Each saved history stands for runs that may still be in flight somewhere, so none is ever re-recorded
+over: with no arguments the command records every scenario below that has no history yet, and a
+scenario named on the command line is refused if it has one (`--replace` overwrites it, for a history
+added on the branch you are working on and not yet released). After a deliberate, versioned change to
+a workflow (`workflow.patched`), add a scenario that exercises the new shape under a new name, record
+it, and keep the old files: the replay test then guards both.
+
+Each history is one realistic run: on the time-skipping server, except continue-as-new, which only a
+dev server suggests (told to suggest it early).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
 import sys
 import tempfile
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from activities.crm import CrmActivities
-from activities.notify import NotifyActivities
-from activities.notify_sinks import LogSink
-from activities.report_activities import ReportActivities
-from activities.store_activities import StoreActivities
-from activities.usage import NoUsageSource, UsageActivities
+from domain.document import DocumentPatch
 from domain.ids import onboarding_workflow_id, post_check_workflow_id
 from domain.messages import (
+    AeDeparture,
+    DeadlineExtension,
+    DocumentUpdate,
     FirstTouch,
     IntakeReviewInput,
     IntroAction,
@@ -37,12 +43,15 @@ from domain.messages import (
     PostCheckAnswers,
     StageChanged,
 )
-from domain.policy import Milestone, Policy
-from store.engine import make_engine
-from store.migrate import upgrade
+from domain.onboarding_policy import Milestone
+from domain.policy import Policy
+from domain.roles import SlaName
+from domain.stages import StageKind
+from domain.state import Phase
+from tests.dev_server import dev_server
 from tests.handoffs import GAPS_DOCUMENT, READY_DOCUMENT, deal
+from tests.workers import handoff_worker, new_database
 from worker.connect import data_converter
-from worker.registry import WORKFLOW_RUNNER, WORKFLOWS, activities_of
 from worker.search_attribute_setup import register_search_attributes
 from worker.temporal_binaries import test_server_path
 from workflows.governance import GovernanceInput, MonthlyGovernanceWorkflow
@@ -51,9 +60,14 @@ from workflows.onboarding import OnboardingTransitionWorkflow
 from workflows.post_check import PostHandoffCheckWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
+# Continue-as-new is suggested after this many events (the dev server's dynamic config).
+SUGGEST_CONTINUE_AS_NEW_AFTER = 60
+
+# What a scenario returns: each run to save, under `<label>-<workflow type>.json`.
+Recorded = list[tuple[str, WorkflowHandle]]
 
 
-async def until(check, tries: int = 400) -> None:
+async def until(check: Callable[[], Awaitable[bool]], tries: int = 400) -> None:
     for _ in range(tries):
         try:
             if await check():
@@ -64,15 +78,10 @@ async def until(check, tries: int = 400) -> None:
     raise TimeoutError("condition never held")
 
 
-async def full_handoff(env: WorkflowEnvironment, client: Client, task_queue: str) -> list[WorkflowHandle]:
+async def full_handoff(env: WorkflowEnvironment, client: Client, task_queue: str) -> Recorded:
     now = await env.get_current_time()
     d = deal(closed_at=now)
-    handle = await client.start_workflow(
-        DealHandoffWorkflow.run,
-        HandoffInput(deal=d, policy=Policy(), document=READY_DOCUMENT),
-        id=f"baton-hubspot-{d.deal_id}",
-        task_queue=task_queue,
-    )
+    handle = await _start(client, task_queue, HandoffInput(deal=d, policy=Policy(), document=READY_DOCUMENT))
     await until(lambda: _has_csm(handle))
     for update, msg in (
         (DealHandoffWorkflow.intake_review, IntakeReviewInput(rating=4, by="csm")),
@@ -93,84 +102,263 @@ async def full_handoff(env: WorkflowEnvironment, client: Client, task_queue: str
     await check.execute_update(PostHandoffCheckWorkflow.answers, PostCheckAnswers(enough_context=True))
     await check.result()
     await handle.result()
-    return [handle, onboarding, check]
+    return [("full_handoff", handle), ("full_handoff", onboarding), ("full_handoff", check)]
 
 
-async def gaps_then_lost(env: WorkflowEnvironment, client: Client, task_queue: str) -> list[WorkflowHandle]:
+async def gaps_then_lost(env: WorkflowEnvironment, client: Client, task_queue: str) -> Recorded:
     now = await env.get_current_time()
     d = deal(closed_at=now, acv=150_000)
-    handle = await client.start_workflow(
-        DealHandoffWorkflow.run,
-        HandoffInput(deal=d, policy=Policy(), document=GAPS_DOCUMENT),
-        id=f"baton-hubspot-{d.deal_id}",
-        task_queue=task_queue,
-    )
+    handle = await _start(client, task_queue, HandoffInput(deal=d, policy=Policy(), document=GAPS_DOCUMENT))
     await until(lambda: _has_csm(handle))
     await env.sleep(timedelta(days=4, hours=1))
-    await handle.signal(DealHandoffWorkflow.stage_changed, StageChanged(stage="closedlost", kind="lost"))
-    await handle.result()
-    return [handle]
+    await _lose(handle)
+    return [("gaps_then_lost", handle)]
 
 
-async def governance(env: WorkflowEnvironment, client: Client, task_queue: str) -> list[WorkflowHandle]:
+async def ae_departure(env: WorkflowEnvironment, client: Client, task_queue: str) -> Recorded:
+    """The AE leaves: the recovery-owner SLA starts, breaches and escalates; then an owner is named."""
+    now = await env.get_current_time()
+    d = deal(closed_at=now)
+    handle = await _start(client, task_queue, HandoffInput(deal=d, policy=Policy(), document=READY_DOCUMENT))
+    await until(lambda: _has_csm(handle))
+    await handle.execute_update(DealHandoffWorkflow.intake_review, IntakeReviewInput(rating=4))
+    await handle.execute_update(DealHandoffWorkflow.ae_departure, AeDeparture(by="sm@example.com"))
+    await env.sleep(timedelta(days=7, hours=1))
+    await handle.execute_update(DealHandoffWorkflow.ae_departure, AeDeparture(recovery_owner="peer-ae@example.com"))
+    await handle.execute_update(DealHandoffWorkflow.intro, IntroUpdate(action=IntroAction.SCHEDULED))
+    await _lose(handle)
+    return [("ae_departure", handle)]
+
+
+async def deadline_extension(env: WorkflowEnvironment, client: Client, task_queue: str) -> Recorded:
+    """Deadlines moved by `extend_by` and by `new_due`: their timers move, and the intro is met in time."""
+    now = await env.get_current_time()
+    d = deal(closed_at=now)
+    handle = await _start(client, task_queue, HandoffInput(deal=d, policy=Policy(), document=READY_DOCUMENT))
+    await until(lambda: _has_csm(handle))
+    await handle.execute_update(DealHandoffWorkflow.intake_review, IntakeReviewInput(rating=4))
+    await handle.execute_update(
+        DealHandoffWorkflow.extend_deadline,
+        DeadlineExtension(sla=SlaName.INTRO_SCHEDULED, extend_by="2bd", reason="the champion is travelling"),
+    )
+    await handle.execute_update(
+        DealHandoffWorkflow.extend_deadline,
+        DeadlineExtension(sla=SlaName.KICKOFF, new_due=now + timedelta(days=20), reason="customer holiday"),
+    )
+    await env.sleep(timedelta(days=4))
+    await handle.execute_update(DealHandoffWorkflow.intro, IntroUpdate(action=IntroAction.SCHEDULED))
+    await handle.execute_update(DealHandoffWorkflow.intro, IntroUpdate(action=IntroAction.HELD))
+    await env.sleep(timedelta(days=1))
+    await _lose(handle)
+    return [("deadline_extension", handle)]
+
+
+async def pre_close_start(env: WorkflowEnvironment, client: Client, task_queue: str) -> Recorded:
+    """Started at a pre-close stage: the CSM is named before the close, then the won stage advances it."""
+    now = await env.get_current_time()
+    d = deal(closed_at=None, acv=150_000)
+    policy = Policy.model_validate({"stages": {"pre_close": {"hubspot": ["contractsent"]}}})
+    handle = await _start(client, task_queue, HandoffInput(deal=d, policy=policy, won=False))
+    await until(lambda: _has_csm(handle))
+    await handle.execute_update(
+        DealHandoffWorkflow.update_document, DocumentUpdate(fields=DocumentPatch(goals=READY_DOCUMENT.goals))
+    )
+    won = d.model_copy(update={"closed_at": now, "stage": "closedwon"})
+    await handle.signal(
+        DealHandoffWorkflow.stage_changed, StageChanged(stage="closedwon", kind=StageKind.WON, deal=won)
+    )
+    await until(lambda: _in_phase(handle, Phase.DOCUMENTING))
+    await handle.execute_update(
+        DealHandoffWorkflow.update_document,
+        DocumentUpdate(fields=DocumentPatch(**READY_DOCUMENT.model_dump()), submit=True),
+    )
+    await handle.execute_update(DealHandoffWorkflow.intake_review, IntakeReviewInput(rating=5))
+    await env.sleep(timedelta(days=1))
+    await _lose(handle)
+    return [("pre_close_start", handle)]
+
+
+async def continue_as_new(env: WorkflowEnvironment, client: Client, task_queue: str) -> Recorded:
+    """Document edits until the server suggests continue-as-new: the run it ends and the run it starts."""
+    now = await env.get_current_time()
+    handle = await _start(client, task_queue, HandoffInput(deal=deal(closed_at=now), policy=Policy()))
+    first_run = handle.result_run_id
+    latest = client.get_workflow_handle_for(DealHandoffWorkflow.run, handle.id)
+    await until(lambda: _has_csm(latest), tries=1500)
+    for index in range(60):
+        goals = f"Cut onboarding from 40 to {20 + index} days within two quarters."
+        await latest.execute_update(
+            DealHandoffWorkflow.update_document, DocumentUpdate(fields=DocumentPatch(goals=goals))
+        )
+        if (await latest.describe()).run_id != first_run:
+            break
+    else:
+        raise RuntimeError("the run never continued as new")
+    await latest.execute_update(
+        DealHandoffWorkflow.update_document,
+        DocumentUpdate(fields=DocumentPatch(**READY_DOCUMENT.model_dump()), submit=True),
+    )
+    await _lose(latest)
+    next_run = client.get_workflow_handle(handle.id, run_id=(await latest.describe()).run_id)
+    return [
+        ("continue_as_new-first_run", client.get_workflow_handle(handle.id, run_id=first_run)),
+        ("continue_as_new-next_run", next_run),
+    ]
+
+
+async def partner_check_failed(env: WorkflowEnvironment, client: Client, task_queue: str) -> Recorded:
+    """A partner deal's 30-day check fails on the CSM's answers: both check-owned SLAs settle and escalate."""
+    now = await env.get_current_time()
+    d = deal(closed_at=now, channel_partner="Northwind")
+    handle = await _start(client, task_queue, HandoffInput(deal=d, policy=Policy(), document=READY_DOCUMENT))
+    await until(lambda: _has_csm(handle))
+    await env.sleep(timedelta(days=30, minutes=1))
+    check = client.get_workflow_handle(post_check_workflow_id(handle.id))
+    await until(lambda: _running(check))
+    answers = PostCheckAnswers(enough_context=False, partner_confirmed=False, concerns=["the partner portal is slow"])
+    await check.execute_update(PostHandoffCheckWorkflow.answers, answers)
+    await check.result()
+    await until(lambda: _settled(handle, SlaName.PARTNER_CHECK))
+    await _lose(handle)
+    return [("partner_check_failed", handle), ("partner_check_failed", check)]
+
+
+async def lost_while_onboarding(env: WorkflowEnvironment, client: Client, task_queue: str) -> Recorded:
+    """The deal is lost while onboarding runs: the parent cancels its child."""
+    now = await env.get_current_time()
+    handle = await _start(
+        client, task_queue, HandoffInput(deal=deal(closed_at=now), policy=Policy(), document=READY_DOCUMENT)
+    )
+    await until(lambda: _has_csm(handle))
+    for update, msg in (
+        (DealHandoffWorkflow.intake_review, IntakeReviewInput(rating=4)),
+        (DealHandoffWorkflow.intro, IntroUpdate(action=IntroAction.SCHEDULED)),
+        (DealHandoffWorkflow.intro, IntroUpdate(action=IntroAction.HELD)),
+        (DealHandoffWorkflow.kickoff, KickoffHeld(success_plan=["SSO live"])),
+    ):
+        await handle.execute_update(update, msg)
+    onboarding = client.get_workflow_handle(onboarding_workflow_id(handle.id))
+    await until(lambda: _running(onboarding))
+    await onboarding.execute_update(
+        OnboardingTransitionWorkflow.milestone, MilestoneReached(milestone=Milestone.SETUP_COMPLETE)
+    )
+    await _lose(handle)
+    return [("lost_while_onboarding", handle), ("lost_while_onboarding", onboarding)]
+
+
+async def governance(env: WorkflowEnvironment, client: Client, task_queue: str) -> Recorded:
     handle = await client.start_workflow(
         MonthlyGovernanceWorkflow.run, GovernanceInput(), id=f"governance-{uuid.uuid4().hex[:6]}", task_queue=task_queue
     )
     await handle.result()
-    return [handle]
+    return [("governance", handle)]
 
 
-async def _has_csm(handle) -> bool:
+@dataclass(frozen=True)
+class Scenario:
+    record: Callable[[WorkflowEnvironment, Client, str], Awaitable[Recorded]]
+    dev_server: bool = False  # continue-as-new: only a dev server suggests it
+
+
+SCENARIOS = {
+    "full_handoff": Scenario(full_handoff),
+    "gaps_then_lost": Scenario(gaps_then_lost),
+    "governance": Scenario(governance),
+    "ae_departure": Scenario(ae_departure),
+    "deadline_extension": Scenario(deadline_extension),
+    "pre_close_start": Scenario(pre_close_start),
+    "continue_as_new": Scenario(continue_as_new, dev_server=True),
+    "partner_check_failed": Scenario(partner_check_failed),
+    "lost_while_onboarding": Scenario(lost_while_onboarding),
+}
+
+
+def recorded(name: str) -> list[Path]:
+    return sorted(HISTORIES.glob(f"{name}-*.json"))
+
+
+async def _start(client: Client, task_queue: str, start: HandoffInput) -> WorkflowHandle:
+    return await client.start_workflow(
+        DealHandoffWorkflow.run, start, id=f"baton-hubspot-{start.deal.deal_id}", task_queue=task_queue
+    )
+
+
+async def _lose(handle: WorkflowHandle) -> None:
+    await handle.signal(DealHandoffWorkflow.stage_changed, StageChanged(stage="closedlost", kind=StageKind.LOST))
+    await handle.result()
+
+
+async def _has_csm(handle: WorkflowHandle) -> bool:
     return bool((await handle.query(DealHandoffWorkflow.state)).owners.csm)
 
 
-async def _running(handle) -> bool:
+async def _in_phase(handle: WorkflowHandle, phase: Phase) -> bool:
+    return (await handle.query(DealHandoffWorkflow.state)).phase is phase
+
+
+async def _settled(handle: WorkflowHandle, sla: SlaName) -> bool:
+    return not (await handle.query(DealHandoffWorkflow.state)).deadlines[sla].open
+
+
+async def _running(handle: WorkflowHandle) -> bool:
     await handle.describe()
     return True
 
 
-async def record() -> None:
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=data_converter(), test_server_existing_path=test_server_path()
-    )
-    await register_search_attributes(env.client)
+async def _save(runs: Recorded) -> None:
+    for label, handle in runs:
+        history = await handle.fetch_history()
+        kind = history.events[0].workflow_execution_started_event_attributes.workflow_type.name
+        path = HISTORIES / f"{label}-{kind}.json"
+        # The workflow id is part of what replays (children's ids derive from it).
+        path.write_text(json.dumps({"workflow_id": handle.id, "history": json.loads(history.to_json())}))
+        print(f"recorded {path.name} ({len(history.events)} events)")
+
+
+async def _record_on(env: WorkflowEnvironment, name: str) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{folder}/record.db"
-        upgrade(url)
-        engine = make_engine(url)
-        acts = activities_of(
-            CrmActivities({}), NotifyActivities([LogSink()]), StoreActivities(engine), UsageActivities(NoUsageSource())
+        async with handoff_worker(env.client, new_database(folder)) as worker:
+            await _save(await SCENARIOS[name].record(env, env.client, worker.task_queue))
+
+
+async def record(names: list[str]) -> None:
+    """Each scenario on a server of its own, so no scenario's clock carries over into the next."""
+    for name in names:
+        if SCENARIOS[name].dev_server:
+            suggest = f"limit.historyCount.suggestContinueAsNew={SUGGEST_CONTINUE_AS_NEW_AFTER}"
+            async with dev_server("--dynamic-config-value", suggest) as env:
+                await _record_on(env, name)
+            continue
+        env = await WorkflowEnvironment.start_time_skipping(
+            data_converter=data_converter(), test_server_existing_path=test_server_path()
         )
-        acts.append(ReportActivities(engine).governance)
-        task_queue = f"record-{uuid.uuid4()}"
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            async with Worker(
-                env.client,
-                task_queue=task_queue,
-                workflows=WORKFLOWS,
-                workflow_runner=WORKFLOW_RUNNER,
-                activities=acts,
-                activity_executor=pool,
-            ):
-                for name, scenario in (
-                    ("full_handoff", full_handoff),
-                    ("gaps_then_lost", gaps_then_lost),
-                    ("governance", governance),
-                ):
-                    for handle in await scenario(env, env.client, task_queue):
-                        history = await handle.fetch_history()
-                        kind = history.events[0].workflow_execution_started_event_attributes.workflow_type.name
-                        path = HISTORIES / f"{name}-{kind}.json"
-                        # The workflow id is part of what replays (children's ids derive from it).
-                        path.write_text(
-                            json.dumps({"workflow_id": handle.id, "history": json.loads(history.to_json())})
-                        )
-                        print(f"recorded {path.name} ({len(history.events)} events)")
-        engine.dispose()
-    await env.shutdown()
+        try:
+            await register_search_attributes(env.client)
+            await _record_on(env, name)
+        finally:
+            await env.shutdown()
+
+
+def chosen(argv: list[str]) -> list[str]:
+    parser = argparse.ArgumentParser(prog="python -m tests.record_histories", description=__doc__.split("\n")[0])
+    parser.add_argument("scenarios", nargs="*", help=f"of {', '.join(SCENARIOS)}; default: every one not yet recorded")
+    parser.add_argument("--replace", action="store_true", help="overwrite the named scenarios' histories")
+    args = parser.parse_args(argv)
+    unknown = [name for name in args.scenarios if name not in SCENARIOS]
+    if unknown:
+        parser.error(f"no such scenario: {', '.join(unknown)}")
+    if not args.scenarios:
+        return [name for name in SCENARIOS if not recorded(name)]
+    kept = [name for name in args.scenarios if recorded(name) and not args.replace]
+    if kept:
+        parser.error(f"already recorded (they guard runs in flight; --replace to overwrite): {', '.join(kept)}")
+    return list(args.scenarios)
 
 
 if __name__ == "__main__":
-    asyncio.run(record())
+    names = chosen(sys.argv[1:])
+    if not names:
+        print("every scenario has its history; name one with --replace to record it again")
+    asyncio.run(record(names))
     sys.stdout.flush()
     os._exit(0)  # sdk-python #300: the native bridge can crash at interpreter exit

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from domain.check_failures import CheckFailureKind
@@ -17,10 +17,12 @@ from domain.messages import (
     MilestoneReached,
     PostCheckAnswers,
     Sentiment,
+    StageChanged,
 )
 from domain.policy import Milestone, Policy
 from domain.roles import SlaName
-from domain.state import DeadlineStatus, Outcome, Phase
+from domain.stages import StageKind
+from domain.state import ChildKind, DeadlineStatus, Outcome, Phase
 from domain.timeline import Kind
 from tests.conftest import assert_eventually
 from tests.handoffs import READY_DOCUMENT, deal, start_handoff
@@ -257,3 +259,17 @@ async def test_a_concern_that_names_the_partner_fails_the_check_not_the_partners
         assert [e.sla for e in state.escalations if e.sla in (SlaName.POST_CHECK, SlaName.PARTNER_CHECK)] == [
             SlaName.POST_CHECK
         ]
+
+
+async def test_a_lost_deal_cancels_the_onboarding_child(rig_factory, env):
+    async with rig_factory() as rig:
+        _, handle, child = await to_onboarding(rig, env)
+        await reach(child, Milestone.SETUP_COMPLETE)
+        await handle.signal(DealHandoffWorkflow.stage_changed, StageChanged(stage="closedlost", kind=StageKind.LOST))
+        state = await handle.result()
+        assert state.outcome is Outcome.LOST and state.children[ChildKind.ONBOARDING].finished_at is None
+
+        async def cancelled():
+            assert (await child.describe()).status is WorkflowExecutionStatus.CANCELED
+
+        await assert_eventually(cancelled)

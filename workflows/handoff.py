@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypeVar
+
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.errors import Refused
+    from domain.errors import ErrorType, Refused
     from domain.handoff_input import HandoffInput
     from domain.machine import HandoffMachine
     from domain.messages import (
@@ -28,6 +32,9 @@ with workflow.unsafe.imports_passed_through():
 
     # Shared with the sandbox, like the domain: a new run re-executes every module it does not share.
     from workflows.handoff_effects import EffectRunner
+    from workflows.message_names import HandoffQuery, HandoffSignal, HandoffUpdate
+
+Message = TypeVar("Message")
 
 
 @workflow.defn
@@ -84,7 +91,7 @@ class DealHandoffWorkflow:
 
     # ---- signals (never raise: a bad one is recorded and ignored) --------------------------
 
-    @workflow.signal
+    @workflow.signal(name=HandoffSignal.STAGE_CHANGED)
     def stage_changed(self, signal: StageChanged) -> None:
         if not self._started:
             # Arrived while the deal is still being fetched: apply it once the handoff has begun.
@@ -93,19 +100,19 @@ class DealHandoffWorkflow:
         self._m.stage_changed(signal.kind, signal.stage, signal.deal, signal.document, workflow.now())
         self._poke()
 
-    @workflow.signal
+    @workflow.signal(name=HandoffSignal.CHILD_FINISHED)
     def child_finished(self, signal: ChildFinished) -> None:
         self._m.child_finished(signal, workflow.now())
         self._poke()
 
-    @workflow.signal
+    @workflow.signal(name=HandoffSignal.MILESTONE_REACHED)
     def milestone_reached(self, signal: MilestoneSignal) -> None:
         self._m.milestone(signal, workflow.now())
         self._poke()
 
     # ---- updates: validators refuse, handlers apply and answer with the new state ----------
 
-    @workflow.update
+    @workflow.update(name=HandoffUpdate.DOCUMENT)
     def update_document(self, msg: DocumentUpdate) -> HandoffState:
         return self._apply(self._m.apply_document, msg)
 
@@ -113,7 +120,7 @@ class DealHandoffWorkflow:
     def _check_document(self, msg: DocumentUpdate) -> None:
         self._check(self._m.check_document, msg)
 
-    @workflow.update
+    @workflow.update(name=HandoffUpdate.ASSIGN_CSM)
     def assign_csm(self, msg: CsmAssignment) -> HandoffState:
         return self._apply(self._m.apply_csm, msg)
 
@@ -121,7 +128,7 @@ class DealHandoffWorkflow:
     def _check_csm(self, msg: CsmAssignment) -> None:
         self._check(self._m.check_csm, msg)
 
-    @workflow.update
+    @workflow.update(name=HandoffUpdate.INTAKE_REVIEW)
     def intake_review(self, msg: IntakeReviewInput) -> HandoffState:
         return self._apply(self._m.apply_intake, msg)
 
@@ -129,7 +136,7 @@ class DealHandoffWorkflow:
     def _check_intake(self, msg: IntakeReviewInput) -> None:
         self._check(self._m.check_intake, msg)
 
-    @workflow.update
+    @workflow.update(name=HandoffUpdate.INTRO)
     def intro(self, msg: IntroUpdate) -> HandoffState:
         return self._apply(self._m.apply_intro, msg)
 
@@ -137,7 +144,7 @@ class DealHandoffWorkflow:
     def _check_intro(self, msg: IntroUpdate) -> None:
         self._check(self._m.check_intro, msg)
 
-    @workflow.update
+    @workflow.update(name=HandoffUpdate.FIRST_TOUCH)
     def first_touch(self, msg: FirstTouch) -> HandoffState:
         return self._apply(self._m.apply_first_touch, msg)
 
@@ -145,7 +152,7 @@ class DealHandoffWorkflow:
     def _check_first_touch(self, msg: FirstTouch) -> None:
         self._check(self._m.check_first_touch, msg)
 
-    @workflow.update
+    @workflow.update(name=HandoffUpdate.KICKOFF)
     def kickoff(self, msg: KickoffHeld) -> HandoffState:
         return self._apply(self._m.apply_kickoff, msg)
 
@@ -153,7 +160,7 @@ class DealHandoffWorkflow:
     def _check_kickoff(self, msg: KickoffHeld) -> None:
         self._check(self._m.check_kickoff, msg)
 
-    @workflow.update
+    @workflow.update(name=HandoffUpdate.AE_DEPARTURE)
     def ae_departure(self, msg: AeDeparture) -> HandoffState:
         return self._apply(self._m.apply_ae_departure, msg)
 
@@ -161,7 +168,7 @@ class DealHandoffWorkflow:
     def _check_ae_departure(self, msg: AeDeparture) -> None:
         self._check(self._m.check_ae_departure, msg)
 
-    @workflow.update
+    @workflow.update(name=HandoffUpdate.EXTEND_DEADLINE)
     def extend_deadline(self, msg: DeadlineExtension) -> HandoffState:
         return self._apply(self._m.apply_extension, msg)
 
@@ -169,21 +176,23 @@ class DealHandoffWorkflow:
     def _check_extension(self, msg: DeadlineExtension) -> None:
         self._check(self._m.check_extension, msg)
 
-    @workflow.query
+    @workflow.query(name=HandoffQuery.STATE)
     def state(self) -> HandoffState:
         return self._m.state
 
     # ---- private -------------------------------------------------------------------------------
 
-    def _check(self, check, msg) -> None:
+    def _check(self, check: Callable[[Message], None], msg: Message) -> None:
         if not self._started:
-            raise ApplicationError("the handoff is still starting; retry in a moment", type="InvalidTransition")
+            raise ApplicationError(
+                "the handoff is still starting; retry in a moment", type=ErrorType.INVALID_TRANSITION.value
+            )
         try:
             check(msg)
         except Refused as refused:
             raise ApplicationError(refused.message, type=refused.type.value) from None
 
-    def _apply(self, apply, msg) -> HandoffState:
+    def _apply(self, apply: Callable[[Message, datetime], None], msg: Message) -> HandoffState:
         apply(msg, workflow.now())
         self._poke()
         return self._m.state
