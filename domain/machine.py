@@ -104,7 +104,8 @@ class HandoffMachine:
     ) -> None:
         """A CRM stage change (a signal: never refused; what does not apply is recorded and ignored)."""
         self._journal.now = now
-        self._lifecycle.stage_changed(kind, stage, deal, document)
+        # The parts compare kinds by identity: a plain "lost" must not slip past them as "not lost".
+        self._lifecycle.stage_changed(StageKind(kind), stage, deal, document)
 
     def tick(self, now: datetime) -> None:
         """Fire whatever has come due: breaches, escalation steps, the 30-day check."""
@@ -138,7 +139,7 @@ class HandoffMachine:
 
     def child_started(self, kind: ChildKind, workflow_id: str, now: datetime) -> None:
         self._journal.now = now
-        self._children.started(kind, workflow_id)
+        self._children.started(ChildKind(kind), workflow_id)
 
     def child_finished(self, signal: ChildFinished, now: datetime) -> None:
         self._journal.now = now
