@@ -4,6 +4,8 @@ from pydantic import ValidationError
 from domain.document import Contact, ContactRole, FieldName, HandoffDocument, SalesConversations
 from domain.field_rules import EMPTY, GENERIC, SPECIFIC, Judgement, is_placeholder, judge, judge_all
 
+pytestmark = pytest.mark.unit
+
 
 def _sentence(reason: str) -> None:
     assert reason.strip() and not reason[0].islower() and reason.endswith(".")

@@ -35,6 +35,8 @@ from api.crm import (
 )
 from domain.deal import Deal
 
+pytestmark = pytest.mark.unit
+
 CLOSE = datetime(2026, 3, 6, 15, 0, tzinfo=UTC)
 CLOSE_MS = 1772809200000
 SECRET = "7f3c2a9e-5b1d-4c8e-9a6f-2d4b8e1c0a57"

@@ -6,6 +6,8 @@ import pytest
 
 from worker.main import CACHE_ENV, DEFAULT_CACHED_RUNS, cached_runs
 
+pytestmark = pytest.mark.unit
+
 
 def test_the_cache_holds_busy_runs_by_default_not_every_open_handoff():
     assert cached_runs({}) == DEFAULT_CACHED_RUNS == 250
