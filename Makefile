@@ -35,6 +35,17 @@ compose:
 run: $(STAMP)
 	$(BIN)/baton run
 
+# The pure rules alone: no Temporal server, no database, no network (tests marked `unit`).
+.PHONY: unit coverage
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q -m unit
+
+# Branch coverage of domain/ from the unit tests alone. pytest-cov, not `coverage run`: the suite ends
+# with os._exit (tests/conftest.py), which would lose coverage's data. The data file stays in .venv.
+coverage: $(STAMP)
+	COVERAGE_FILE=$(VENV)/.coverage $(BIN)/python -m pytest -q -m unit --cov=domain --cov-branch \
+		--cov-report=term-missing --cov-fail-under=90
+
 # A benchmark, not a test: `make bench ARGS=--quick` for about a minute of small counts.
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(ARGS)

@@ -22,7 +22,7 @@ from api.routes import (
     webhooks_salesforce,
 )  # fmt: skip
 from api.settings import ApiSettings, get_settings
-from infra.log_format import configure_logging_from_settings
+from infra.log_format import configure_logging_from_settings, redact_logged_urls
 from infra.policy_file import read_policy
 from infra.temporal_client import connect
 from infra.tracing import flush_traces, tracer_from_settings, tracing_interceptors
@@ -79,4 +79,5 @@ def create_app(
     metrics.install(app)  # /metrics (unauthenticated) and the per-route request metrics
     tracing.install(app, tracer)  # outermost: the request's span covers everything else
     configure_logging_from_settings(settings)  # JSON lines when BATON_LOG_FORMAT=json
+    redact_logged_urls()  # ?token= (Salesforce Outbound Messages) never reaches a log
     return app

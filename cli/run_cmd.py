@@ -61,9 +61,21 @@ def dev_server_command(data: Path, port: int, ui_port: int, api_port: int | None
     return command
 
 
+def make_private(data: Path) -> None:
+    """The SQLite files hold every handoff (account names, people, the timeline): readable by their owner
+    only, like the key files. The umask covers what the children create later (the databases' -wal and
+    -shm files included); the chmod covers files an earlier version left world-readable."""
+    os.umask(0o077)
+    data.mkdir(parents=True, exist_ok=True)
+    data.chmod(0o700)
+    for path in data.iterdir():
+        if path.is_file():
+            path.chmod(0o600)
+
+
 def run(args: argparse.Namespace) -> int:
     data = Path(args.data).resolve()
-    data.mkdir(parents=True, exist_ok=True)
+    make_private(data)
     settings = get_settings()
     env = {
         **os.environ,

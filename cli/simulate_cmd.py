@@ -173,7 +173,14 @@ async def _run(
             await _sleep_until(env, closed_at)
             handle = await env.client.start_workflow(
                 DealHandoffWorkflow.run,
-                HandoffInput(deal=deal, policy=policy, document=scenario.document, won=scenario.won),
+                # The won event happens at the scenario's close, so every SLA-start rule measures from it.
+                HandoffInput(
+                    deal=deal,
+                    policy=policy,
+                    document=scenario.document,
+                    won=scenario.won,
+                    learned_at=deal.closed_at if scenario.won else None,
+                ),
                 id=workflow_id,
                 task_queue=task_queue,
             )

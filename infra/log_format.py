@@ -107,6 +107,44 @@ class TextFormatter(logging.Formatter):
         return f"{text} [{' '.join(known)}]" if known else text
 
 
+# Query parameters that carry a credential: Salesforce Outbound Messages cannot send headers, so their
+# shared token travels as `?token=`, and an access log line would otherwise keep it in clear.
+_SECRET_QUERY = re.compile(
+    r"(?i)([?&](?:token|api_token|apikey|api_key|key|secret|password|signature|access_token|code)=)[^&#\s\"']*"
+)
+REDACTED = "[redacted]"
+# The loggers that write request URLs: uvicorn's access log, and httpx's line per outgoing request.
+URL_LOGGERS = ("uvicorn.access", "httpx")
+
+
+def redact_url(text: str) -> str:
+    return _SECRET_QUERY.sub(lambda m: m.group(1) + REDACTED, text)
+
+
+class RedactUrls(logging.Filter):
+    """Rewrites the record's message arguments (uvicorn passes the path as one) before any handler
+    formats them, so every handler and format sees the redacted URL."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            # httpx passes an httpx.URL, uvicorn a str; numbers (status codes) stay numbers for %d.
+            record.args = tuple(
+                arg if isinstance(arg, (int, float)) or "=" not in str(arg) else redact_url(str(arg))
+                for arg in record.args
+            )
+        if isinstance(record.msg, str):
+            record.msg = redact_url(record.msg)
+        return True
+
+
+def redact_logged_urls() -> None:
+    """Idempotent: the API calls it on every app it creates."""
+    for name in URL_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactUrls) for f in logger.filters):
+            logger.addFilter(RedactUrls())
+
+
 class _BatonHandler(logging.StreamHandler):
     """Marked, so configuring twice replaces ours and leaves anyone else's handlers alone."""
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter, PayloadCodec
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, PayloadCodec
 from temporalio.envconfig import ClientConfig
 
 DEFAULT_ADDRESS = "localhost:7233"
@@ -21,7 +21,13 @@ def data_converter(codec: PayloadCodec | None = None) -> DataConverter:
     too; search attributes are not, which is why they never carry contact data."""
     if codec is None:
         return pydantic_data_converter
-    return dataclasses.replace(pydantic_data_converter, payload_codec=codec)
+    # Failure messages and stack traces go through the codec too: an activity's or a validator's
+    # message can quote what it refused (pydantic's do), which may be a contact's data.
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=codec,
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
 
 
 async def connect(codec: PayloadCodec | None = None, **overrides: Any) -> Client:
