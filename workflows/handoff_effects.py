@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import datetime
-from typing import Any, assert_never
+from datetime import datetime, timedelta
+from typing import Any, TypeVar, assert_never
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.crm import CommissionRelease, CrmActivities, CrmTask, CrmWriteResult, FetchDeal
+    from activities.crm import CommissionRelease, CrmActivities, CrmTask, CrmWriteResult, FetchDeal, FetchedDeal
     from activities.notify import NotifyActivities
     from activities.store_activities import AssignCsm as AssignCsmRequest
-    from activities.store_activities import StoreActivities
+    from activities.store_activities import CsmChoice, StoreActivities
     from domain import effects as fx
     from domain.approach_kinds import Approach
     from domain.deal import Deal
@@ -29,6 +29,22 @@ with workflow.unsafe.imports_passed_through():
     from workflows.call_policy import ATTEMPT_TIMEOUT, FETCH_DEAL_WITHIN, RETRY_THROUGH_OUTAGES, SIDE_EFFECT_WITHIN
     from workflows.onboarding import OnboardingTransitionWorkflow
     from workflows.post_check import PostHandoffCheckWorkflow
+
+# The patch id recorded in new histories: the deal fetch and the CSM choice run as local activities.
+# Each was an activity of its own, and so a workflow task of its own, in a row before the CSM could be
+# told; as local activities both run inside the workflow task that needs them. They keep what made
+# them activities: every attempt and its result are recorded (a marker), failures are retried under
+# the same policy and time bound (a long outage waits on a durable timer between attempts), and a
+# worker that dies mid-call leaves the workflow task to time out and run again elsewhere, calling
+# again: the fetch only reads, and the choice returns the CSM already chosen for the handoff. Runs
+# started before this keep their activities.
+LOCAL_STEPS = "local-fetch-and-csm-choice"
+# A local activity retried within this backoff waits in the worker, holding the workflow task open;
+# past it, the wait is a timer in the history. One second rides out a blip; anything longer (the CRM
+# or the database down) is waited out durably, and the workflow task is free for people's messages.
+LOCAL_RETRY_WITHIN = timedelta(seconds=1)
+
+Request = TypeVar("Request", FetchDeal, AssignCsmRequest)
 
 # The failure type sdk-core gives a cancel request whose target run is gone: the child had finished
 # (and its end had not reached the parent yet) or was never started.
@@ -101,13 +117,8 @@ class EffectRunner:
             fields=self._policy.crm_fields.get(carried.crm),
         )
         try:
-            fetched = await workflow.execute_activity_method(
-                CrmActivities.fetch_deal,
-                request,
-                start_to_close_timeout=ATTEMPT_TIMEOUT,
-                schedule_to_close_timeout=FETCH_DEAL_WITHIN,
-                retry_policy=RETRY_THROUGH_OUTAGES,
-                summary="fetch the deal from the CRM",
+            fetched: FetchedDeal = await self._step(
+                CrmActivities.fetch_deal, request, FETCH_DEAL_WITHIN, "fetch the deal from the CRM"
             )
         except ActivityError as err:
             self._machine.note(Kind.CRM_WRITE_FAILED, workflow.now(), what="fetch deal", error=str(err.cause or err))
@@ -171,19 +182,36 @@ class EffectRunner:
         team = next(team for team in self._policy.teams if team.name == team_name)
         request = AssignCsmRequest(workflow_id=self._machine.state.workflow_id, team=team, day=workflow.now().date())
         try:
-            choice = await workflow.execute_activity_method(
-                StoreActivities.assign_csm,
-                request,
-                start_to_close_timeout=ATTEMPT_TIMEOUT,
-                schedule_to_close_timeout=SIDE_EFFECT_WITHIN,
-                retry_policy=RETRY_THROUGH_OUTAGES,
-                summary=f"assign a CSM from {team_name}",
+            choice: CsmChoice = await self._step(
+                StoreActivities.assign_csm, request, SIDE_EFFECT_WITHIN, f"assign a CSM from {team_name}"
             )
         except ActivityError as err:
             self._failed(Kind.WARNING, "CSM assignment", err)
             return
         self._machine.csm_chosen(choice.csm, choice.team, choice.reason, workflow.now())
         self._poke()
+
+    @staticmethod
+    async def _step(method: Callable[[Any, Request], Any], request: Request, within: timedelta, summary: str) -> Any:
+        """A step the CSM waits on: a local activity in runs that have LOCAL_STEPS, else an activity."""
+        if workflow.patched(LOCAL_STEPS):
+            return await workflow.execute_local_activity_method(
+                method,
+                request,
+                start_to_close_timeout=ATTEMPT_TIMEOUT,
+                schedule_to_close_timeout=within,
+                retry_policy=RETRY_THROUGH_OUTAGES,
+                local_retry_threshold=LOCAL_RETRY_WITHIN,
+                summary=summary,
+            )
+        return await workflow.execute_activity_method(
+            method,
+            request,
+            start_to_close_timeout=ATTEMPT_TIMEOUT,
+            schedule_to_close_timeout=within,
+            retry_policy=RETRY_THROUGH_OUTAGES,
+            summary=summary,
+        )
 
     @property
     def recorded(self) -> int:
