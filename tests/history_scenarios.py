@@ -222,6 +222,17 @@ async def lost_while_onboarding(env: WorkflowEnvironment, client: Client, task_q
     return [("lost_while_onboarding", handle), ("lost_while_onboarding", onboarding)]
 
 
+async def local_steps(env: WorkflowEnvironment, client: Client, task_queue: str) -> Recorded:
+    """The full path again, recorded after the deal fetch and the CSM choice became local activities
+    (the `local-fetch-and-csm-choice` patch)."""
+    return [("local_steps", handle) for _, handle in await full_handoff(env, client, task_queue)]
+
+
+async def local_steps_pre_close(env: WorkflowEnvironment, client: Client, task_queue: str) -> Recorded:
+    """A pre-close start under the same patch: the CSM chosen by a local activity before the close."""
+    return [("local_steps_pre_close", handle) for _, handle in await pre_close_start(env, client, task_queue)]
+
+
 async def governance(env: WorkflowEnvironment, client: Client, task_queue: str) -> Recorded:
     handle = await client.start_workflow(
         MonthlyGovernanceWorkflow.run, GovernanceInput(), id=f"governance-{uuid.uuid4().hex[:6]}", task_queue=task_queue
@@ -246,6 +257,8 @@ SCENARIOS = {
     "continue_as_new": Scenario(continue_as_new, dev_server=True),
     "partner_check_failed": Scenario(partner_check_failed),
     "lost_while_onboarding": Scenario(lost_while_onboarding),
+    "local_steps": Scenario(local_steps),
+    "local_steps_pre_close": Scenario(local_steps_pre_close),
 }
 
 
