@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Request
@@ -18,16 +18,19 @@ from domain.ids import check_crm_name, check_deal_id, handoff_workflow_id, norma
 from domain.state import HandoffState
 from workflows.handoff import DealHandoffWorkflow
 
+# Dependencies that neither block nor wait are `async def`: FastAPI runs a plain `def` one on its
+# thread pool, and the hand-off to a thread and back cost each request more than the work itself.
 
-def _client(request: Request) -> Client:
+
+async def _client(request: Request) -> Client:
     return request.app.state.client
 
 
-def _settings(request: Request) -> ApiSettings:
+async def _settings(request: Request) -> ApiSettings:
     return request.app.state.settings
 
 
-def _engine(request: Request) -> Engine:
+async def _engine(request: Request) -> Engine:
     return request.app.state.engine
 
 
@@ -48,20 +51,27 @@ def caller_roles(settings: ApiSettings, key: str) -> frozenset[str]:
     return roles
 
 
-def require_roles(*allowed: str) -> Callable[..., frozenset[str]]:
-    def check(
+def check_roles(
+    settings: ApiSettings, credentials: HTTPAuthorizationCredentials | None, allowed: tuple[str, ...]
+) -> frozenset[str]:
+    """The caller's roles when its key holds one of `allowed`; 401 or 403 otherwise."""
+    challenge = {"WWW-Authenticate": "Bearer"}
+    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+        raise HTTPException(401, "an API key is required (Authorization: Bearer <key>)", headers=challenge)
+    roles = caller_roles(settings, credentials.credentials)
+    if not roles:
+        raise HTTPException(401, "unknown API key", headers=challenge)
+    if not roles & set(allowed):
+        raise HTTPException(403, f"this needs one of the roles: {', '.join(allowed)}")
+    return roles
+
+
+def require_roles(*allowed: str) -> Callable[..., Awaitable[frozenset[str]]]:
+    async def check(
         settings: SettingsDep,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> frozenset[str]:
-        challenge = {"WWW-Authenticate": "Bearer"}
-        if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
-            raise HTTPException(401, "an API key is required (Authorization: Bearer <key>)", headers=challenge)
-        roles = caller_roles(settings, credentials.credentials)
-        if not roles:
-            raise HTTPException(401, "unknown API key", headers=challenge)
-        if not roles & set(allowed):
-            raise HTTPException(403, f"this needs one of the roles: {', '.join(allowed)}")
-        return roles
+        return check_roles(settings, credentials, allowed)
 
     return check
 
@@ -81,7 +91,7 @@ def _invalid(where: str, message: str) -> HTTPException:
     return HTTPException(422, [{"loc": ["path", where], "msg": message, "type": "value_error"}])
 
 
-def handoff_id(
+async def handoff_id(
     crm: Annotated[
         str, Path(description="hubspot, salesforce, pipedrive or a /v1/events source", examples=["hubspot"])
     ],
@@ -102,7 +112,9 @@ def handoff_id(
 HandoffId = Annotated[str, Depends(handoff_id)]
 
 
-def handoff_handle(client: ClientDep, workflow_id: HandoffId) -> WorkflowHandle[DealHandoffWorkflow, HandoffState]:
+async def handoff_handle(
+    client: ClientDep, workflow_id: HandoffId
+) -> WorkflowHandle[DealHandoffWorkflow, HandoffState]:
     return client.get_workflow_handle_for(DealHandoffWorkflow.run, workflow_id)
 
 

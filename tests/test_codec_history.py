@@ -16,11 +16,13 @@ import pytest_asyncio
 from google.protobuf.message import Message
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client, WorkflowHandle, WorkflowHistory
+from temporalio.common import RawValue
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.ids import handoff_workflow_id
 from domain.policy import Policy
+from domain.state import HandoffState
 from infra import temporal_binaries
 from infra.payload_codec import (
     ENCODING,
@@ -35,6 +37,7 @@ from tests.conftest import assert_eventually
 from tests.handoffs import READY_DOCUMENT, deal
 from tests.workers import handoff_worker, new_database
 from workflows.handoff import DealHandoffWorkflow, HandoffInput
+from workflows.message_names import HandoffQuery
 
 pytestmark = pytest.mark.temporal
 
@@ -170,3 +173,31 @@ async def test_history_from_an_old_key_decodes_after_rotation_and_fails_without_
         await EncryptionCodec({"k1": WRONG_KEY}).decode(encrypted)
     with pytest.raises(UnknownKeyError, match="'k1'"):
         await EncryptionCodec({"k2": NEW_KEY}).decode(encrypted)
+
+
+async def test_the_state_read_gets_the_decrypted_json_of_the_state(encrypted_handoff):
+    # The API answers a state read with the query's payload as it comes back from the client's codec
+    # (api/routes/handoffs.py): with every payload encrypted, that is the state's JSON in clear.
+    handle = encrypted_handoff.handle
+    raw = await handle.query(HandoffQuery.STATE, result_type=RawValue)
+    assert raw.payload.metadata["encoding"] == b"json/plain"
+    state = await handle.query(DealHandoffWorkflow.state)
+    assert HandoffState.model_validate_json(raw.payload.data) == state
+    assert CONTACTS[0].email.encode() in raw.payload.data
+
+
+async def test_local_activity_results_are_encrypted(encrypted_handoff):
+    # The deal fetch and the CSM choice run as local activities: their results live in markers, and
+    # the fetched deal (account, people) must be as unreadable there as in an activity's result.
+    history = await _raw_history(encrypted_handoff)
+    markers = [
+        event.marker_recorded_event_attributes
+        for event in history.events
+        if event.marker_recorded_event_attributes.marker_name == "core_local_activity"
+    ]
+    assert len(markers) == 2
+    results = [p for marker in markers for p in marker.details["result"].payloads]
+    assert results and all(p.metadata.get("encoding") == ENCODING for p in results)
+    assert not any(
+        b"Northwind Logistics" in p.SerializeToString() for marker in markers for p in marker.details["result"].payloads
+    )
