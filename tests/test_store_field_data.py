@@ -13,9 +13,10 @@ from temporalio.testing import ActivityEnvironment
 from activities.store_activities import STORE_REFUSED, StoreActivities
 from domain.deal import MAX_NAME, Deal
 from domain.state import HandoffState, Phase
-from store.engine import session_scope
+from store.engine import make_engine, session_scope
 from store.repository import record_churn, record_state
 from store.tables import ChurnRow, HandoffRow
+from tests.conftest_store import require_postgres
 
 pytest_plugins = ["tests.conftest_store"]
 
@@ -40,14 +41,15 @@ def test_the_longest_names_a_deal_accepts_are_stored(store):
         assert session.scalar(select(ChurnRow.account)) == LONGEST
 
 
-def test_a_value_the_database_refuses_is_a_non_retryable_failure_without_the_value(store):
-    if store.dialect != "postgresql":
-        pytest.skip("SQLite stores any length: only PostgreSQL refuses an over-long value")
+def test_a_value_the_database_refuses_is_a_non_retryable_failure_without_the_value(postgres_database):
+    """PostgreSQL only: SQLite stores any length, so there nothing is refused."""
+    engine = make_engine(require_postgres(postgres_database))
     too_long = "x" * (MAX_NAME + 1)
     # Built past the Deal's validation, as a state from an older release could be.
     state = state_for("Globex")
     state.deal = state.deal.model_copy(update={"account": too_long})
     with pytest.raises(ApplicationError) as raised:
-        ActivityEnvironment().run(StoreActivities(store.engine).record, state)
+        ActivityEnvironment().run(StoreActivities(engine).record, state)
+    engine.dispose()
     assert raised.value.non_retryable and raised.value.type == STORE_REFUSED
     assert too_long not in str(raised.value)
