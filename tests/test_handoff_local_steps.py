@@ -8,9 +8,11 @@ from datetime import timedelta
 import pytest
 from temporalio import activity
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowHandle
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
+from temporalio.exceptions import ApplicationError
 
-from activities.store_activities import AssignCsm, CsmChoice, StoreActivities
+from activities.crm import CRM_REJECTED, FetchDeal, FetchedDeal
+from activities.store_activities import STORE_REFUSED, AssignCsm, CsmChoice, StoreActivities
 from domain.ids import handoff_workflow_id
 from domain.policy import Policy
 from domain.timeline import Kind
@@ -119,3 +121,31 @@ async def test_a_read_model_outage_delays_the_csm_choice_on_durable_timers_and_l
 
 def _attempted(down: DatabaseDown, count: int) -> None:
     assert len(down.attempts) >= count
+
+
+@activity.defn(name="crm_fetch_deal")
+async def crm_rejects(request: FetchDeal) -> FetchedDeal:
+    raise ApplicationError("hubspot answered 404", non_retryable=True, type=CRM_REJECTED)
+
+
+@activity.defn(name="store_assign_csm")
+def store_refuses(request: AssignCsm) -> CsmChoice:
+    raise ApplicationError("the read model refused this handoff's values", non_retryable=True, type=STORE_REFUSED)
+
+
+async def test_a_step_that_gives_up_is_on_the_timeline_and_the_handoff_goes_on(rig_factory):
+    async with rig_factory([crm_rejects, store_refuses]) as rig:
+        the_deal = deal(closed_at=await rig.env.get_current_time())
+        handle = await start_handoff(rig, the_deal, document=READY_DOCUMENT)
+
+        async def both_noted():
+            state = await handle.query(DealHandoffWorkflow.state)
+            failed = [e.details for e in state.timeline if e.kind is Kind.CRM_WRITE_FAILED]
+            warned = [e.details for e in state.timeline if e.kind is Kind.WARNING]
+            assert [d["what"] for d in failed] == ["fetch deal"] and "404" in failed[0]["error"]
+            assert [d["what"] for d in warned] == ["CSM assignment"]
+            return state
+
+        state = await assert_eventually(both_noted)
+        assert state.deal.account == the_deal.account and not state.ended  # on the carried deal
+        assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING

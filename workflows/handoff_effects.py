@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar, assert_never
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
+from temporalio.exceptions import TimeoutError as CallTimedOut
 
 with workflow.unsafe.imports_passed_through():
     from activities.crm import CommissionRelease, CrmActivities, CrmTask, CrmWriteResult, FetchDeal, FetchedDeal
@@ -45,6 +46,9 @@ LOCAL_STEPS = "local-fetch-and-csm-choice"
 LOCAL_RETRY_WITHIN = timedelta(seconds=1)
 
 Request = TypeVar("Request", FetchDeal, AssignCsmRequest)
+# What a call that gave up raises: an activity's failure comes wrapped in ActivityError; a local
+# activity's arrives as it is (the activity's own ApplicationError, or a TimeoutError).
+GAVE_UP = (ActivityError, ApplicationError, CallTimedOut)
 
 # The failure type sdk-core gives a cancel request whose target run is gone: the child had finished
 # (and its end had not reached the parent yet) or was never started.
@@ -120,7 +124,7 @@ class EffectRunner:
             fetched: FetchedDeal = await self._step(
                 CrmActivities.fetch_deal, request, FETCH_DEAL_WITHIN, "fetch the deal from the CRM"
             )
-        except ActivityError as err:
+        except GAVE_UP as err:
             self._machine.note(Kind.CRM_WRITE_FAILED, workflow.now(), what="fetch deal", error=str(err.cause or err))
             return carried, None, False
         return fetched.deal(), fetched.crm_document, fetched.crm_submitted
@@ -185,7 +189,7 @@ class EffectRunner:
             choice: CsmChoice = await self._step(
                 StoreActivities.assign_csm, request, SIDE_EFFECT_WITHIN, f"assign a CSM from {team_name}"
             )
-        except ActivityError as err:
+        except GAVE_UP as err:
             self._failed(Kind.WARNING, "CSM assignment", err)
             return
         self._machine.csm_chosen(choice.csm, choice.team, choice.reason, workflow.now())
@@ -324,7 +328,7 @@ class EffectRunner:
                         # Unexpected: fail the workflow task (retried, and visible) rather than the handoff.
                         raise RuntimeError(f"cancelling {child.workflow_id} failed: {err}") from err
 
-    def _failed(self, kind: Kind, what: str, err: ActivityError) -> None:
+    def _failed(self, kind: Kind, what: str, err: FailureError) -> None:
         """An outside call that gave up: recorded on the timeline, and the handoff goes on."""
         self._machine.note(kind, workflow.now(), what=what, error=str(err.cause or err))
         self._poke()
