@@ -33,6 +33,11 @@ with workflow.unsafe.imports_passed_through():
     # Shared with the sandbox, like the domain: a new run re-executes every module it does not share.
     from workflows.handoff_effects import EffectRunner
     from workflows.message_names import HandoffQuery, HandoffSignal, HandoffUpdate
+    from workflows.wake_timers import TIMERS_NEVER_CANCELLED, WakeTimers
+
+# The patch id recorded in new histories: signals wait for the run's own timers due by then (see
+# `_receive`); runs without it replay applying each signal as it arrives.
+SIGNALS_AFTER_OWN_TIMERS = "signals-after-own-timers"
 
 Message = TypeVar("Message")
 
@@ -58,6 +63,8 @@ class DealHandoffWorkflow:
         self._shown: dict[str, object] = {}
         self._counted = recorded
         self._early: list[StageChanged] = []
+        self._timers = WakeTimers()
+        self._inbox: list[Callable[[], None]] = []
 
     @workflow.run
     async def run(self, input: HandoffInput) -> HandoffState:
@@ -69,6 +76,10 @@ class DealHandoffWorkflow:
                 self.stage_changed(signal)
         while True:
             await self._settle()
+            if self._inbox:
+                self._inbox.pop(0)()
+                self._m.tick(workflow.now())
+                continue
             if self._m.state.ended:
                 break
             if workflow.info().is_continue_as_new_suggested():
@@ -97,18 +108,17 @@ class DealHandoffWorkflow:
             # Arrived while the deal is still being fetched: apply it once the handoff has begun.
             self._early.append(signal)
             return
-        self._m.stage_changed(signal.kind, signal.stage, signal.deal, signal.document, workflow.now())
-        self._poke()
+        self._receive(
+            lambda: self._m.stage_changed(signal.kind, signal.stage, signal.deal, signal.document, workflow.now())
+        )
 
     @workflow.signal(name=HandoffSignal.CHILD_FINISHED)
     def child_finished(self, signal: ChildFinished) -> None:
-        self._m.child_finished(signal, workflow.now())
-        self._poke()
+        self._receive(lambda: self._m.child_finished(signal, workflow.now()))
 
     @workflow.signal(name=HandoffSignal.MILESTONE_REACHED)
     def milestone_reached(self, signal: MilestoneSignal) -> None:
-        self._m.milestone(signal, workflow.now())
-        self._poke()
+        self._receive(lambda: self._m.milestone(signal, workflow.now()))
 
     # ---- updates: validators refuse, handlers apply and answer with the new state ----------
 
@@ -200,6 +210,18 @@ class DealHandoffWorkflow:
     def _poke(self) -> None:
         self._poked = True
 
+    def _receive(self, apply: Callable[[], None]) -> None:
+        """A signal from the CRM or a child. It is applied by the run loop after the run's own timers
+        due by now have fired and what they asked for has run, so at one instant the order is always
+        the run's timers, then the signals in arrival order: a child's timer and the parent's falling
+        due together cannot race. Once the handoff has ended (its run is finishing) there are no timers
+        to wait for; runs started before this change apply a signal as it arrives."""
+        if not self._m.state.ended and workflow.patched(SIGNALS_AFTER_OWN_TIMERS):
+            self._inbox.append(apply)
+        else:
+            apply()
+        self._poke()
+
     async def _sleep_until_next(self) -> None:
         wake = self._m.next_wake()
         self._poked = False
@@ -208,6 +230,9 @@ class DealHandoffWorkflow:
             return
         remaining = (wake[0] - workflow.now()).total_seconds()
         if remaining <= 0:
+            return
+        if workflow.patched(TIMERS_NEVER_CANCELLED):
+            await self._timers.wait(lambda: self._poked, wake[0], wake[1])
             return
         try:
             await workflow.wait_condition(lambda: self._poked, timeout=remaining, timeout_summary=wake[1])
