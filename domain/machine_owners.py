@@ -24,11 +24,13 @@ class Ownership:
             h.journal.record(Kind.WARNING, message=f"no CS team serves {h.approach.value} handoffs")
             return
         h.state.owners.cs_team = team.name
+        h.state.owners.awaiting_csm = True
         h.journal.ask(AssignCsm(team=team.name))
 
     def csm_chosen(self, csm: str | None, team: str, reason: str) -> bool:
         """The rule's choice, unless a lead got there first or the handoff has ended; False: nothing changed."""
         h = self._h
+        h.state.owners.awaiting_csm = False
         if h.state.owners.csm or h.state.ended:
             return False
         if csm:
