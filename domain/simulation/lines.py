@@ -1,0 +1,52 @@
+"""The timeline as `baton simulate` prints it: one flat object per entry, in scenario time.
+
+Shared by both simulators, so equal timelines print the same bytes. Instants print to the second:
+the workflows run on a server whose clock moves on by milliseconds while they work, and whole
+seconds are what a scenario is written in. Lines come in time order; within one second, in the
+order the run recorded them, a refused message after what its run had recorded when it refused it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+from domain.simulation.routing import Refusal
+from domain.timeline import TimelineEntry
+
+# Timeline details that hold instants, printed in scenario time like `at`.
+INSTANT_DETAILS = ("due", "previous_due", "scheduled_for")
+
+
+def timeline_lines(
+    entries: Sequence[TimelineEntry], refusals: Sequence[Refusal], tz: tzinfo, shift: timedelta = timedelta(0)
+) -> list[dict[str, Any]]:
+    """`shift`: how far the run's clock was ahead of scenario time (the `--temporal` server's)."""
+    placed: list[tuple[datetime, float, dict[str, Any]]] = []
+    for entry in entries:
+        line: dict[str, Any] = {"at": _printed(entry.at, shift, tz), "kind": entry.kind.value, **entry.details}
+        for key in INSTANT_DETAILS:
+            if isinstance(line.get(key), str):
+                line[key] = _printed(datetime.fromisoformat(line[key]), shift, tz)
+        placed.append((_second(entry.at - shift), entry.seq, line))
+    for refused in refusals:
+        line = {
+            "at": _printed(refused.at, shift, tz),
+            "kind": "message_refused",
+            "message": refused.message.value,
+            "error_type": refused.error_type.value,
+            "reason": refused.reason,
+        }
+        placed.append((_second(refused.at - shift), refused.after_seq + 0.5, line))
+    placed.sort(key=lambda item: (item[0], item[1]))
+    return [line for _, _, line in placed]
+
+
+def _second(moment: datetime) -> datetime:
+    """To the nearest second: the server's clock runs a little late of the instants it works for."""
+    return (moment + timedelta(microseconds=500_000)).replace(microsecond=0)
+
+
+def _printed(moment: datetime, shift: timedelta, tz: tzinfo) -> str:
+    return _second(moment - shift).astimezone(tz).isoformat()
