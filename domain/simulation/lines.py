@@ -8,8 +8,9 @@ order the run recorded them, a refused message after what its run had recorded w
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from domain.simulation.routing import Refusal
@@ -17,6 +18,9 @@ from domain.timeline import TimelineEntry
 
 # Timeline details that hold instants, printed in scenario time like `at`.
 INSTANT_DETAILS = ("due", "previous_due", "scheduled_for")
+# Texts for people that name days (the 30-day check: "not reached by 2026-03-10").
+DATED_TEXTS = ("failures", "note")
+_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 
 
 def timeline_lines(
@@ -29,6 +33,10 @@ def timeline_lines(
         for key in INSTANT_DETAILS:
             if isinstance(line.get(key), str):
                 line[key] = _printed(datetime.fromisoformat(line[key]), shift, tz)
+        if shift:
+            for key in DATED_TEXTS:
+                if key in line:
+                    line[key] = _days_back(line[key], shift, entry.at)
         placed.append((_second(entry.at - shift), entry.seq, line))
     for refused in refusals:
         line = {
@@ -41,6 +49,26 @@ def timeline_lines(
         placed.append((_second(refused.at - shift), refused.after_seq + 0.5, line))
     placed.sort(key=lambda item: (item[0], item[1]))
     return [line for _, _, line in placed]
+
+
+def _days_back(value: Any, shift: timedelta, around: datetime) -> Any:
+    """Days the run wrote in server time, named in scenario time. Only days within a year of the
+    entry move: a date a person typed (a concern) is decades away from the server's."""
+    if isinstance(value, list):
+        return [_days_back(item, shift, around) for item in value]
+    if not isinstance(value, str):
+        return value
+
+    def back(found: re.Match[str]) -> str:
+        try:
+            day = date(int(found[1]), int(found[2]), int(found[3]))
+        except ValueError:
+            return found[0]
+        if abs((day - around.date()).days) > 366:
+            return found[0]
+        return (day - timedelta(days=shift.days)).isoformat()
+
+    return _DAY.sub(back, value)
 
 
 def _second(moment: datetime) -> datetime:
