@@ -191,7 +191,7 @@ def alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-async def server_of(cli: subprocess.Popen) -> dict[int, str]:
+async def server_of(cli: asyncio.subprocess.Process) -> dict[int, str]:
     def started() -> dict[int, str]:
         found = {pid: command for pid, command in descendants(cli.pid).items() if SERVER in command}
         # The guard and, under it, the real server.
@@ -201,48 +201,44 @@ async def server_of(cli: subprocess.Popen) -> dict[int, str]:
     return await assert_eventually(started, timeout=30)
 
 
+async def simulate_temporal(*args: str, capture: bool = False) -> asyncio.subprocess.Process:
+    output = asyncio.subprocess.PIPE if capture else asyncio.subprocess.DEVNULL
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "cli.main", "simulate", "--temporal", *args, cwd=ROOT, stdout=output, stderr=output
+    )
+
+
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process tree from /proc (Linux)")
 async def test_sigkill_of_the_command_takes_the_test_server_with_it(tmp_path):
-    cli = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "simulate", "--temporal", str(long_scenario(tmp_path))],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    cli = await simulate_temporal(str(long_scenario(tmp_path)))
     try:
         server = await server_of(cli)
-        assert cli.poll() is None, "the simulation ended before it could be killed"
+        assert cli.returncode is None, "the simulation ended before it could be killed"
         os.kill(cli.pid, signal.SIGKILL)
-        cli.wait(timeout=10)
+        await asyncio.wait_for(cli.wait(), 10)
 
         def gone() -> None:
             assert [pid for pid in server if alive(pid)] == []
 
         await assert_eventually(gone, timeout=10)
     finally:
-        if cli.poll() is None:
+        if cli.returncode is None:
             cli.kill()
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process tree from /proc (Linux)")
 async def test_a_stalled_temporal_run_times_out_with_a_clear_message_and_no_server_left(tmp_path):
-    cli = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "simulate", "--temporal", "--timeout", "2", str(long_scenario(tmp_path))],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    cli = await simulate_temporal("--timeout", "2", str(long_scenario(tmp_path)), capture=True)
     try:
         server = await server_of(cli)
-        out, err = cli.communicate(timeout=60)
+        out, err = await asyncio.wait_for(cli.communicate(), 60)
         assert cli.returncode == STALLED
-        assert "made no progress within 2 s" in err and out == ""
+        assert "made no progress within 2 s" in err.decode() and out == b""
 
         def gone() -> None:
             assert [pid for pid in server if alive(pid)] == []
 
         await assert_eventually(gone, timeout=10)
     finally:
-        if cli.poll() is None:
+        if cli.returncode is None:
             cli.kill()
