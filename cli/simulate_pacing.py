@@ -22,9 +22,9 @@ from domain.stages import StageKind
 from domain.state import ChildKind, HandoffState
 from domain.timeline import Kind
 
-# The workflows run a little late of the instants they work for (milliseconds); anything before the
-# next printed second belongs to the instant being finished.
-SAME_SECOND = timedelta(milliseconds=500)
+# The workflows run a little late of the instants they work for (milliseconds) and their rules count
+# whole seconds: anything before the next second belongs to the instant being finished.
+SAME_SECOND = timedelta(seconds=1)
 
 
 @dataclass

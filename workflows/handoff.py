@@ -35,6 +35,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.message_names import HandoffQuery, HandoffSignal, HandoffUpdate
     from workflows.wake_timers import TIMERS_NEVER_CANCELLED, WakeTimers
 
+# The patch id recorded in new histories: the rules see time in whole seconds (see `_now`).
+WHOLE_SECOND_CLOCK = "whole-second-clock"
 # The patch id recorded in new histories: signals wait for the run's own timers due by then (see
 # `_receive`); runs without it replay applying each signal as it arrives.
 SIGNALS_AFTER_OWN_TIMERS = "signals-after-own-timers"
@@ -70,7 +72,7 @@ class DealHandoffWorkflow:
     async def run(self, input: HandoffInput) -> HandoffState:
         if not self._started:
             deal = await self._effects.fetch_deal(input.deal)
-            self._m.start(deal, input.document, input.won, workflow.now())
+            self._m.start(deal, input.document, input.won, self._now())
             self._started = True
             for signal in self._early:
                 self.stage_changed(signal)
@@ -78,7 +80,7 @@ class DealHandoffWorkflow:
             await self._settle()
             if self._inbox:
                 self._inbox.pop(0)()
-                self._m.tick(workflow.now())
+                self._m.tick(self._now())
                 continue
             if self._m.state.ended:
                 break
@@ -95,7 +97,7 @@ class DealHandoffWorkflow:
                     )
                 )
             await self._sleep_until_next()
-            self._m.tick(workflow.now())
+            self._m.tick(self._now())
         await self._effects.drain()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._m.state
@@ -109,16 +111,16 @@ class DealHandoffWorkflow:
             self._early.append(signal)
             return
         self._receive(
-            lambda: self._m.stage_changed(signal.kind, signal.stage, signal.deal, signal.document, workflow.now())
+            lambda: self._m.stage_changed(signal.kind, signal.stage, signal.deal, signal.document, self._now())
         )
 
     @workflow.signal(name=HandoffSignal.CHILD_FINISHED)
     def child_finished(self, signal: ChildFinished) -> None:
-        self._receive(lambda: self._m.child_finished(signal, workflow.now()))
+        self._receive(lambda: self._m.child_finished(signal, self._now()))
 
     @workflow.signal(name=HandoffSignal.MILESTONE_REACHED)
     def milestone_reached(self, signal: MilestoneSignal) -> None:
-        self._receive(lambda: self._m.milestone(signal, workflow.now()))
+        self._receive(lambda: self._m.milestone(signal, self._now()))
 
     # ---- updates: validators refuse, handlers apply and answer with the new state ----------
 
@@ -203,9 +205,18 @@ class DealHandoffWorkflow:
             raise ApplicationError(refused.message, type=refused.type.value) from None
 
     def _apply(self, apply: Callable[[Message, datetime], None], msg: Message) -> HandoffState:
-        apply(msg, workflow.now())
+        apply(msg, self._now())
         self._poke()
         return self._m.state
+
+    def _now(self) -> datetime:
+        """The instant the rules see: the server's, to the second. A message or a timer meant for one
+        instant reaches the workflow some milliseconds late, by an amount that varies; counted in
+        whole seconds (as every policy duration is) two deadlines meant for the same second are due
+        at the same instant, and fire in the rules' order rather than in the order of those delays.
+        Runs started before this change keep the server's instant as it was."""
+        now = workflow.now()
+        return now.replace(microsecond=0) if workflow.patched(WHOLE_SECOND_CLOCK) else now
 
     def _poke(self) -> None:
         self._poked = True

@@ -2,7 +2,7 @@
 
 Shared by both simulators, so equal timelines print the same bytes. Instants print to the second:
 the workflows run on a server whose clock moves on by milliseconds while they work, and whole
-seconds are what a scenario is written in. Lines come in time order; within one second, in the
+seconds are what a scenario is written in (and what the workflow's rules count in). Lines come in time order; within one second, in the
 order the run recorded them, a refused message after what its run had recorded when it refused it.
 """
 
@@ -72,8 +72,9 @@ def _days_back(value: Any, shift: timedelta, around: datetime) -> Any:
 
 
 def _second(moment: datetime) -> datetime:
-    """To the nearest second: the server's clock runs a little late of the instants it works for."""
-    return (moment + timedelta(microseconds=500_000)).replace(microsecond=0)
+    """To the second: the server's clock runs a little late of the instants it works for, never early
+    (the handoff's rules see whole seconds; what its outside calls report comes some time after)."""
+    return moment.replace(microsecond=0)
 
 
 def _printed(moment: datetime, shift: timedelta, tz: tzinfo) -> str:
