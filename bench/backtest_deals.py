@@ -12,6 +12,8 @@ from typing import Any
 from domain.document import FieldName
 
 QUARTER = datetime(2026, 1, 5, 14, 0, tzinfo=UTC)  # a Monday, 09:00 in New York
+# How long after the last close a quarter's backtest replays: its 30-day checks and their answers fit in.
+SETTLE = timedelta(days=45)
 MILESTONES = ["setup_complete", "training_done", "activation_achieved", "first_value"]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
 from typing import Any
@@ -42,40 +42,32 @@ class Handoff:
     end: datetime
 
 
-@dataclass(order=True)
-class _Event:
-    at: datetime
-    step: _Step
-    handoff: int
-    order: int
-    version: int = field(compare=False, default=0)
-
-
 def run_all(handoffs: Sequence[Handoff]) -> None:
     """Every handoff to its end, together on one clock (they share whatever their runs share)."""
-    queue: list[_Event] = []
+    # (instant, step, handoff, order, version): plain tuples, as the heap compares them a great deal.
+    queue: list[tuple[datetime, int, int, int, int]] = []
     versions = [0] * len(handoffs)
     for index, handoff in enumerate(handoffs):
-        heapq.heappush(queue, _Event(handoff.start, _Step.START, index, -1))
-        for order, message in enumerate(handoff.messages):
-            heapq.heappush(queue, _Event(message.at, _Step.MESSAGE, index, order))
+        queue.append((handoff.start, _Step.START, index, -1, 0))
+        queue.extend((message.at, _Step.MESSAGE, index, order, 0) for order, message in enumerate(handoff.messages))
+    heapq.heapify(queue)
     while queue:
-        event = heapq.heappop(queue)
-        handoff = handoffs[event.handoff]
-        if event.at > handoff.end or (event.step is _Step.TIMER and event.version != versions[event.handoff]):
+        at, step, index, order, version = heapq.heappop(queue)
+        handoff = handoffs[index]
+        if at > handoff.end or (step == _Step.TIMER and version != versions[index]):
             continue
         run = handoff.run
-        if event.step is _Step.START:
-            run.start(event.at)
-        elif event.step is _Step.MESSAGE:
-            run.deliver(handoff.messages[event.order], event.at)
+        if step == _Step.START:
+            run.start(at)
+        elif step == _Step.MESSAGE:
+            run.deliver(handoff.messages[order], at)
         else:
-            run.fire(event.at)
-        versions[event.handoff] += 1
+            run.fire(at)
+        versions[index] += 1
         wake = run.wake_at()
         if wake is not None:
             # A timer already due (a late start) fires at the instant being processed.
-            heapq.heappush(queue, _Event(max(wake, event.at), _Step.TIMER, event.handoff, 0, versions[event.handoff]))
+            heapq.heappush(queue, (max(wake, at), _Step.TIMER, index, 0, versions[index]))
 
 
 def scenario_usage(active_users: int | None) -> UsageReport:
