@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from domain.backtest.canonical import patch_for
 from domain.document import FieldName
 
 QUARTER = datetime(2026, 1, 5, 14, 0, tzinfo=UTC)  # a Monday, 09:00 in New York
@@ -46,13 +47,24 @@ def _deal(draw: random.Random, number: int) -> dict[str, Any]:
     if draw.random() < 0.08:
         facts["channel_partner"] = "Northwind Partners"
     statuses = {name.value: draw.choices([1.0, 0.5, 0.0], weights=[6, 3, 1])[0] for name in FieldName}
+    submitted = draw.random() < 0.75
+    messages = _messages(draw, close)
+    if not submitted or draw.random() < 0.3:
+        # The AE completes the document a day or two after the close (or fixes what was returned).
+        better = {name: max(status, draw.choice([0.5, 1.0])) for name, status in statuses.items()}
+        at = (close + timedelta(seconds=draw.randrange(3600, 3 * 86_400))).isoformat()
+        messages.append({"at": at, "type": "document", "body": {"fields": _texts(better), "submit": True}})
     return {
         "deal": facts,
         "statuses": statuses,
-        "submitted": draw.random() < 0.75,
-        "messages": _messages(draw, close),
+        "submitted": submitted,
+        "messages": messages,
         "active_users": draw.choice([None, 0, 3, 12]),
     }
+
+
+def _texts(statuses: dict[str, float]) -> dict[str, Any]:
+    return patch_for({FieldName(name): status for name, status in statuses.items()}).model_dump(mode="json")
 
 
 def _messages(draw: random.Random, close: datetime) -> list[dict[str, Any]]:

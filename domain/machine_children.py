@@ -16,7 +16,7 @@ from domain.roles import SlaName
 from domain.state import ChildKind, ChildStatus
 from domain.timeline import Kind
 
-# Asked after every change and tick: a tuple, not an enum iterated each time.
+# A tuple, not the enum iterated each time (it is asked after every change and tick).
 _EVERY_CHILD = tuple(ChildKind)
 
 
@@ -54,6 +54,9 @@ class Children:
 
     def all_finished(self) -> bool:
         children = self._h.state.children
+        # Asked after every change and tick, and most of a handoff's life not both have started.
+        if len(children) < len(_EVERY_CHILD):
+            return False
         return all(kind in children and children[kind].finished_at for kind in _EVERY_CHILD)
 
     def started(self, kind: ChildKind, workflow_id: str) -> None:

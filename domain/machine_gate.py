@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from domain.document import FieldName, HandoffDocument
 from domain.effects import CreateCrmTask
 from domain.errors import ErrorType, Refused
-from domain.field_rules import judge_all
+from domain.field_rules import Judgement, judge_all
 from domain.machine_deadlines import Deadlines
 from domain.machine_handoff import Handoff
 from domain.machine_meetings import Meetings
@@ -25,7 +28,7 @@ class DocumentGate:
         """Score the document as it stands; the timeline hears of it when the score, the tier or any
         field's status moves, with every field's status (what a backtest replays, never the text)."""
         s = self._h.state
-        judged = judge_all(s.document)
+        judged = _judged(s.document.model_dump_json())
         report = score_judged(
             judged,
             self._h.policy,
@@ -157,3 +160,10 @@ class DocumentGate:
         if quality is None:  # every path to the gate scores the document first
             raise RuntimeError("the document is gated before it was scored")
         return quality
+
+
+@lru_cache(maxsize=1024)
+def _judged(document: str) -> dict[FieldName, Judgement]:
+    """The rules' verdicts on a document (its JSON), kept for documents seen again: a backtest replays
+    thousands of handoffs whose documents are the same few stand-ins. The verdicts are frozen."""
+    return judge_all(HandoffDocument.model_validate_json(document))
