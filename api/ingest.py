@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeGuard
 
 from sqlalchemy import select
@@ -20,7 +20,9 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import TemporalUnavailable
-from api.ingest_plan import EventOutcome, Outcome, Planned, plan, summary
+from api.ingest_plan import DOCUMENT, EventOutcome, Outcome, Planned, plan, summary
+from domain.crm_fields import CrmDocumentChange
+from domain.document import DocumentPatch
 from domain.events import DealEvent
 from domain.messages import StageChanged
 from domain.policy import Policy
@@ -80,7 +82,7 @@ class Ingest:
     async def run(self, events: list[DealEvent]) -> list[EventOutcome]:
         """Deals run side by side (a batch of 100 must beat HubSpot's 5-second timeout); one deal's
         events run in order, so a pre-close stage followed by the win in one batch stays in order."""
-        planned = plan(events, self.policy)
+        planned = plan(events, self.policy, learned_at=datetime.now(UTC))
         by_deal: dict[str, list[int]] = {}
         for index, item in enumerate(planned):
             by_deal.setdefault(item.workflow_id, []).append(index)
@@ -116,6 +118,8 @@ class Ingest:
                 return await self._pre_close(item)
         if item.kind is StageKind.LOST:
             return await self._lost(item)
+        if item.kind == DOCUMENT:
+            return await self._document(item)
         return Outcome.IGNORED
 
     async def _won(self, item: Planned) -> Outcome:
@@ -167,6 +171,23 @@ class Ingest:
             return Outcome.IGNORED
         return Outcome.ENDED
 
+    async def _document(self, item: Planned) -> Outcome:
+        """Document properties changed in the CRM reach a running handoff as a signal (the system, not a
+        person, sends it: DECISIONS.md "Messages"); a deal with no running handoff has nothing to change."""
+        handle = self.client.get_workflow_handle_for(DealHandoffWorkflow.run, item.workflow_id)
+        change = CrmDocumentChange(
+            fields=item.crm_document or DocumentPatch(), submit=item.submit, at=item.event.occurred_at
+        )
+        try:
+            await self._bounded(
+                handle.signal(DealHandoffWorkflow.crm_document_changed, change, rpc_timeout=self.rpc_timeout)
+            )
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
+            return Outcome.IGNORED
+        return Outcome.DOCUMENT_UPDATED
+
     async def _start(self, item: Planned, reuse: WorkflowIDReusePolicy, new_only: bool = False) -> str | None:
         """Signal-with-start: a new run from the event, or the event signalled to the running one.
         `new_only`: a plain start that raises WorkflowAlreadyStartedError if a run exists (a new run
@@ -185,7 +206,7 @@ class Ingest:
                 "start_signal": HandoffSignal.STAGE_CHANGED,
                 "start_signal_args": [
                     StageChanged(
-                        stage=event.stage, kind=item.kind, deal=deal, document=event.document, at=event.occurred_at
+                        stage=event.stage, kind=item.kind, deal=deal, document=item.document, at=event.occurred_at
                     )
                 ],
             }
@@ -193,7 +214,14 @@ class Ingest:
         handle = await self._bounded(
             self.client.start_workflow(
                 DealHandoffWorkflow.run,
-                HandoffInput(deal=deal, policy=self.policy, document=event.document, won=won),
+                HandoffInput(
+                    deal=deal,
+                    policy=self.policy,
+                    document=item.document,
+                    won=won,
+                    learned_at=item.learned_at if won else None,
+                    crm_document=item.crm_document,
+                ),
                 id=item.workflow_id,
                 task_queue=self.task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL if new_only else WorkflowIDConflictPolicy.USE_EXISTING,
@@ -210,7 +238,7 @@ class Ingest:
         self, item: Planned, before: WorkflowExecutionDescription | None, run_id: str | None
     ) -> Outcome:
         """Signal-with-start does not say (on every server) whether it started a run, so compare runs."""
-        if not _running(before) or run_id != before.run_id:
+        if before is None or not _running(before) or run_id != before.run_id:
             return Outcome.STARTED
         if item.kind is not StageKind.WON:
             return Outcome.DUPLICATE

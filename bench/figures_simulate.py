@@ -12,12 +12,12 @@ from pathlib import Path
 from bench import backtest_deals
 from cli import simulate_cmd, simulate_temporal
 from cli.backtest_files import read_deals
-from cli.policy_file import read_policy
 from domain.backtest.replay import replay
 from domain.backtest.report import compare, figures
 from domain.policy import parse_policy
 from domain.scenario import Scenario
 from domain.simulation.simulator import simulate
+from infra.policy_file import read_policy
 
 SCENARIO = Path(__file__).parent.parent / "examples" / "friday-close-white-glove.yaml"
 # The candidate the backtest tries: a faster intro and a lower bar for ready.

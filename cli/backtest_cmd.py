@@ -17,12 +17,13 @@ from sqlmodel import Session
 
 from cli.backtest_files import read_deals
 from cli.errors import UsageError
-from cli.policy_file import read_policy
 from cli.reports_cmd import URL_HELP, table
+from cli.settings import policy_path
 from domain.backtest.recorded import RecordedHandoff
 from domain.backtest.replay import replay
 from domain.backtest.report import compare, figures
 from domain.policy import Policy
+from infra.policy_file import read_policy
 from store.engine import make_engine
 from store.handoff_facts import load
 
@@ -45,7 +46,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    current, candidate = read_policy(args.policy), read_policy(args.candidate)
+    current, candidate = read_policy(policy_path(args.policy)), read_policy(args.candidate)
     deals, skipped = _deals(args)
     if not deals:
         raise UsageError("no handoffs to replay: nothing closed in that period (or the file is empty)")

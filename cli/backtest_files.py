@@ -14,12 +14,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from cli.errors import UsageError
-from domain.backtest.recorded import DealFacts, RecordedHandoff
+from domain.backtest.recorded import DealRecord, RecordedHandoff
 
 _TOP = {"won_at", "submitted", "active_users"}
 _LISTS = {"products"}
 _BOOLEANS = {"submitted"} | {
-    name for name, field in DealFacts.model_fields.items() if field.annotation in (bool, "bool")
+    name for name, field in DealRecord.model_fields.items() if field.annotation in (bool, "bool")
 }
 
 

@@ -20,10 +20,11 @@ import yaml
 from pydantic import ValidationError
 
 from cli.errors import UsageError, describe_validation_error
-from cli.policy_file import read_policy
+from cli.settings import policy_path
 from domain.policy import Policy, parse_policy
 from domain.scenario import Scenario
 from domain.simulation.simulator import simulate
+from infra.policy_file import read_policy
 
 # Well above what a 90-day scenario takes on the test server (under a second), well below forever.
 DEFAULT_TIMEOUT_SECONDS = 120.0
@@ -50,7 +51,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
-    policy = scenario_policy(scenario, read_policy(args.policy))
+    policy = scenario_policy(scenario, read_policy(policy_path(args.policy)))
     lines = _on_temporal(scenario, policy, args.timeout) if args.temporal else simulate(scenario, policy)
     for line in lines:
         print(json.dumps(line, default=str))

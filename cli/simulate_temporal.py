@@ -41,11 +41,11 @@ from domain.scenario import MessageType, Scenario, TimedMessage, shift_date, tim
 from domain.simulation.lines import timeline_lines
 from domain.simulation.routing import Refusal, refusal, unreachable
 from domain.state import HandoffState
+from infra.search_attribute_setup import register_search_attributes
+from infra.temporal_client import data_converter
 from store.engine import make_engine
 from store.migrate import upgrade
-from worker.connect import data_converter
 from worker.registry import WORKFLOW_RUNNER, WORKFLOWS, activities_of
-from worker.search_attribute_setup import register_search_attributes
 from workflows.handoff import DealHandoffWorkflow, HandoffInput
 from workflows.onboarding import OnboardingTransitionWorkflow
 from workflows.post_check import PostHandoffCheckWorkflow
@@ -137,8 +137,13 @@ class _Driver:
         await self._sleep_until(self._scenario.close + self._shift)
         self._handle = await self._env.client.start_workflow(
             DealHandoffWorkflow.run,
+            # The won event happens at the scenario's close, so every SLA-start rule measures from it.
             HandoffInput(
-                deal=self._deal, policy=self._policy, document=self._scenario.document, won=self._scenario.won
+                deal=self._deal,
+                policy=self._policy,
+                document=self._scenario.document,
+                won=self._scenario.won,
+                learned_at=self._deal.closed_at if self._scenario.won else None,
             ),
             id=self._id,
             task_queue=self._queue,

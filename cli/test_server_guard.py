@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from worker.temporal_binaries import test_server_path
+from infra.temporal_binaries import test_server_path
 
 _GUARD = """
 import ctypes, os, select, signal, subprocess, sys, time

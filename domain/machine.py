@@ -26,9 +26,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
+from domain.crm_fields import CrmDocumentChange
 from domain.deal import Deal
-from domain.document import HandoffDocument
+from domain.document import DocumentPatch, HandoffDocument
 from domain.effects import Effect
+from domain.errors import Refused
 from domain.machine_children import Children
 from domain.machine_commission import Commission
 from domain.machine_deadlines import Deadlines
@@ -94,10 +96,18 @@ class HandoffMachine:
 
     # ---- lifecycle -------------------------------------------------------------------------
 
-    def start(self, deal: Deal, document: HandoffDocument | None, won: bool, now: datetime) -> None:
+    def start(
+        self,
+        deal: Deal,
+        document: HandoffDocument | None,
+        won: bool,
+        now: datetime,
+        learned_at: datetime | None = None,
+        crm_document: DocumentPatch | None = None,
+    ) -> None:
         """Begin with the full deal (fetched from the CRM): choose the approach, prefill, and go."""
         self._journal.now = now
-        self._lifecycle.start(deal, document, won)
+        self._lifecycle.start(deal, document, won, learned_at, crm_document)
 
     def stage_changed(
         self, kind: StageKind, stage: str, deal: Deal | None, document: HandoffDocument | None, now: datetime
@@ -125,6 +135,18 @@ class HandoffMachine:
         self._journal.record(kind, **details)
 
     # ---- what the system tells the handoff (signals and activity results) -----------------
+
+    def crm_document_changed(self, change: CrmDocumentChange, now: datetime) -> None:
+        """Document fields the AE changed in the CRM (a signal: what does not apply is recorded and
+        ignored). They never submit by themselves: only a mapped "submitted" property does."""
+        update = DocumentUpdate(fields=change.fields, submit=change.submit, by="crm")
+        try:
+            self.check_document(update)
+        except Refused as refused:
+            self._journal.now = now
+            self._journal.record(Kind.MESSAGE_IGNORED, message="crm_document_changed", reason=refused.message)
+            return
+        self.apply_document(update, now)
 
     def csm_chosen(self, csm: str | None, team: str, reason: str, now: datetime) -> None:
         """The result of assignment by rule (round robin, capacity-aware), unless a lead got there first."""

@@ -66,13 +66,13 @@ class Children:
 
     def finished(self, signal: ChildFinished) -> bool:
         """A child's last word (a signal: never refused); False when it came from an unknown or finished
-        child, which is recorded and ignored."""
+        child, or after the handoff ended, which is recorded and ignored."""
         h = self._h
         child = h.state.children.get(signal.kind)
-        if child is None or child.finished_at is not None:
-            h.journal.record(
-                Kind.MESSAGE_IGNORED, message="child_finished", child=signal.kind.value, reason="unknown or repeated"
-            )
+        if h.state.ended or child is None or child.finished_at is not None:
+            # A child cancelled by a lost deal may still report while the parent runs its last effects.
+            reason = "handoff has ended" if h.state.ended else "unknown or repeated"
+            h.journal.record(Kind.MESSAGE_IGNORED, message="child_finished", child=signal.kind.value, reason=reason)
             return False
         child.finished_at, child.passed, child.summary = h.now, signal.passed, signal.summary
         h.journal.record(Kind.CHILD_FINISHED, child=signal.kind.value, passed=signal.passed)
@@ -83,8 +83,17 @@ class Children:
         return True
 
     def milestone(self, signal: MilestoneSignal) -> None:
-        self._h.state.milestones[signal.milestone] = signal.at
-        self._h.journal.record(Kind.MILESTONE, milestone=signal.milestone.value)
+        h = self._h
+        if h.state.ended:
+            h.journal.record(
+                Kind.MESSAGE_IGNORED,
+                message="milestone_reached",
+                milestone=signal.milestone.value,
+                reason="handoff has ended",
+            )
+            return
+        h.state.milestones[signal.milestone] = signal.at
+        h.journal.record(Kind.MILESTONE, milestone=signal.milestone.value)
 
     def _post_check_waiting(self) -> bool:
         s = self._h.state

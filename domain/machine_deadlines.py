@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from domain import deadlines
 from domain.errors import ErrorType, Refused
@@ -22,12 +23,13 @@ class Deadlines:
     def __init__(self, handoff: Handoff) -> None:
         self._h = handoff
 
-    def plan(self, sla: SlaName, anchor: datetime) -> None:
+    def plan(self, sla: SlaName, anchor: datetime, **details: Any) -> None:
+        """`details`: what the entry should also say, e.g. which SLA-start rule set the anchor."""
         h = self._h
         spec = h.policy.sla(sla, h.approach)
         deadline = deadlines.plan(sla, spec, anchor, h.now, h.policy.calendar)
         h.state.deadlines[sla] = deadline
-        h.journal.record(Kind.DEADLINE_SET, sla=sla.value, due=deadline.due.isoformat())
+        h.journal.record(Kind.DEADLINE_SET, sla=sla.value, due=deadline.due.isoformat(), **details)
 
     def meet(self, sla: SlaName) -> None:
         deadline = self._h.state.deadlines.get(sla)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from domain.approach import select_approach
 from domain.approach_kinds import Approach
 from domain.deal import Deal
-from domain.document import HandoffDocument
+from domain.document import DocumentPatch, HandoffDocument
 from domain.document_prefill import prefill, with_carried
 from domain.machine_children import Children
 from domain.machine_commission import Commission
@@ -15,6 +17,7 @@ from domain.machine_handoff import Handoff
 from domain.machine_owners import Ownership
 from domain.machine_phase import derive_phase
 from domain.roles import SlaName
+from domain.sla_start import SlaStart, sla_anchor
 from domain.stages import StageKind
 from domain.state import Outcome, Owners, Phase
 from domain.timeline import Kind
@@ -50,8 +53,17 @@ class Lifecycle:
         self._children = children
         self._commission = commission
 
-    def start(self, deal: Deal, document: HandoffDocument | None, won: bool) -> None:
-        """Begin with the full deal (fetched from the CRM): choose the approach, prefill, and go."""
+    def start(
+        self,
+        deal: Deal,
+        document: HandoffDocument | None,
+        won: bool,
+        learned_at: datetime | None = None,
+        crm_document: DocumentPatch | None = None,
+    ) -> None:
+        """Begin with the full deal (fetched from the CRM): choose the approach, prefill, and go.
+        `crm_document` (fields read from the CRM) changes the document without submitting it;
+        `learned_at` is when Baton first heard of the win (the SLA-start rule may count from it)."""
         h = self._h
         s = h.state
         s.deal = deal
@@ -65,10 +77,12 @@ class Lifecycle:
         for warning in decision.warnings:
             h.journal.record(Kind.WARNING, message=warning)
         s.document = with_carried(prefill(deal), document)
+        if crm_document is not None:
+            s.document = s.document.merged(crm_document)
         self._gate.rescore()
         carried_document = document is not None and document != HandoffDocument()
         if won:
-            self._won(submitted=carried_document)
+            self._won(submitted=carried_document, learned_at=learned_at)
         elif decision.approach in CSM_BEFORE_CLOSE:
             self._ownership.request_csm()
         self.refresh_phase()
@@ -86,7 +100,8 @@ class Lifecycle:
             if document is not None:
                 h.state.document = with_carried(h.state.document, document)
                 self._gate.rescore()
-            self._won(submitted=document is not None)
+            # The signal's arrival is when Baton learned of the win.
+            self._won(submitted=document is not None, learned_at=h.now)
         self.refresh_phase()
 
     def tick(self) -> None:
@@ -118,16 +133,18 @@ class Lifecycle:
         if phase is not self._h.state.phase:
             self._set_phase(phase)
 
-    def _won(self, submitted: bool) -> None:
+    def _won(self, submitted: bool, learned_at: datetime | None) -> None:
         h = self._h
         s = h.state
         s.facts.won_at = h.now
         close = s.deal.closed_at or h.now
+        anchor, chosen = sla_anchor(h.policy.sla_start, close, learned_at)
+        rule = {"start": chosen.value, "start_rule": (h.policy.sla_start or SlaStart.CLOSE).value}
         for sla in FROM_CLOSE:
             if sla in h.profile.slas:
-                self._deadlines.plan(sla, anchor=close)
+                self._deadlines.plan(sla, anchor=anchor, **rule)
         if s.deal.sponsor_is_not_implementation_owner:
-            self._deadlines.plan(SlaName.IMPL_OWNER_CONTACT, anchor=close)
+            self._deadlines.plan(SlaName.IMPL_OWNER_CONTACT, anchor=anchor, **rule)
         h.journal.notify(
             "document_assigned",
             [s.owners.ae or "ae"],

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from domain.backtest.recorded import DealFacts, RecordedHandoff, recorded
+from domain.backtest.recorded import DealRecord, RecordedHandoff, recorded
 from domain.state import ChildKind, HandoffState
 from domain.timeline import Kind, TimelineEntry
 from store.repository import insert_ignoring_conflicts
@@ -26,7 +26,7 @@ def facts_values(state: HandoffState) -> dict[str, Any] | None:
     summary = check.summary if check is not None and check.finished_at is not None else None
     return {
         "workflow_id": state.workflow_id,
-        "deal": DealFacts.of(state.deal, close).model_dump(mode="json"),
+        "deal": DealRecord.of(state.deal, close).model_dump(mode="json"),
         "post_check": {key: summary.get(key) for key in ("answers", "usage")} if summary else None,
     }
 
@@ -75,7 +75,7 @@ def load(session: Session, closed_from: datetime, closed_to: datetime) -> Loaded
             loaded.without_facts += 1
             continue
         entries = list(_timeline(session, workflow_id))
-        loaded.handoffs.append(recorded(DealFacts.model_validate(deal), entries, won_at, post_check))
+        loaded.handoffs.append(recorded(DealRecord.model_validate(deal), entries, won_at, post_check))
     return loaded
 
 

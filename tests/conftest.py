@@ -17,10 +17,10 @@ from temporalio.testing import WorkflowEnvironment
 from activities.notify_sinks import LogSink
 from activities.store_activities import StoreActivities
 from activities.usage import UsageRequest
+from infra.search_attribute_setup import register_search_attributes
+from infra.temporal_binaries import test_server_path
+from infra.temporal_client import data_converter
 from tests.workers import handoff_worker, new_database
-from worker.connect import data_converter
-from worker.search_attribute_setup import register_search_attributes
-from worker.temporal_binaries import test_server_path
 
 # The store fixtures (`store`, `postgres_database`): every test module may use them.
 pytest_plugins = ["tests.conftest_store"]

@@ -21,10 +21,10 @@ from temporalio.testing import WorkflowEnvironment
 from activities.notify_sinks import LogSink
 from api.app import create_app
 from api.settings import ApiSettings
+from infra.temporal_binaries import dev_server_path
+from infra.temporal_client import data_converter
 from tests.api_rig import HUBSPOT_SECRET, PUBLIC_URL, api_keys_setting
 from tests.workers import handoff_worker, new_database
-from worker.connect import data_converter
-from worker.temporal_binaries import dev_server_path
 from workflows import search_attributes
 
 

@@ -23,12 +23,12 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
+from infra.search_attribute_setup import register_search_attributes
+from infra.temporal_binaries import test_server_path
+from infra.temporal_client import data_converter
 from tests.dev_server import dev_server
 from tests.history_scenarios import SCENARIOS, Recorded
 from tests.workers import handoff_worker, new_database
-from worker.connect import data_converter
-from worker.search_attribute_setup import register_search_attributes
-from worker.temporal_binaries import test_server_path
 
 HISTORIES = Path(__file__).parent / "histories"
 # Continue-as-new is suggested after this many events (the dev server's dynamic config).

@@ -13,7 +13,7 @@ import yaml
 
 from cli.backtest_files import read_deals
 from cli.errors import UsageError
-from domain.backtest.recorded import DealFacts, recorded
+from domain.backtest.recorded import DealRecord, recorded
 from domain.backtest.replay import replay
 from domain.policy import Policy
 from domain.state import ChildKind
@@ -171,9 +171,6 @@ def test_from_the_read_model_as_from_its_file(files, tmp_path):
     policy = Policy()
     [state] = replay([deal], policy, until=deal.start.replace(day=20))
     url = f"sqlite:///{tmp_path}/baton.db"
-    from store.engine import make_engine
-    from store.migrate import upgrade
-
     upgrade(url)
     engine = make_engine(url)
     with session_scope(engine, write=True) as session:
@@ -181,7 +178,7 @@ def test_from_the_read_model_as_from_its_file(files, tmp_path):
     engine.dispose()
     check = state.children.get(ChildKind.POST_CHECK)
     assert check is None  # a short replay: the 30-day check has not started
-    again = recorded(DealFacts.of(state.deal, deal.deal.closed_at), state.timeline, deal.start)
+    again = recorded(DealRecord.of(state.deal, deal.deal.closed_at), state.timeline, deal.start)
     assert [message.type for message in again.timed()] == [message.type for message in deal.timed()]
     from_store = backtest(
         "--from", "2026-03-01", "--to", "2026-03-03", "--url", url, "--candidate", candidate, "--until", UNTIL, "--json"

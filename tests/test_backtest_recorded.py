@@ -12,10 +12,9 @@ from datetime import UTC
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from cli.policy_file import read_policy
 from cli.simulate_cmd import scenario_policy
 from domain.backtest.canonical import TEXTS, document_for
-from domain.backtest.recorded import DealFacts, recorded
+from domain.backtest.recorded import DealRecord, recorded
 from domain.backtest.replay import replay
 from domain.document import FieldName
 from domain.field_rules import judge_all
@@ -24,6 +23,7 @@ from domain.scenario import Scenario
 from domain.simulation.assignments import Assignments
 from domain.simulation.simulator import run_all, scenario_handoff
 from domain.state import ChildKind, HandoffState
+from infra.policy_file import read_policy
 from store import handoff_facts, repository
 from store.engine import session_scope
 from store.tables import HandoffFactsRow
@@ -55,7 +55,7 @@ def as_recorded(state: HandoffState):
     summary = check.summary if check is not None and check.finished_at is not None else None
     close = state.deal.closed_at
     assert close is not None and state.facts.won_at is not None
-    return recorded(DealFacts.of(state.deal, close), state.timeline, state.facts.won_at, summary)
+    return recorded(DealRecord.of(state.deal, close), state.timeline, state.facts.won_at, summary)
 
 
 def decided(state: HandoffState) -> list[tuple]:

@@ -21,19 +21,19 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.ids import handoff_workflow_id
 from domain.policy import Policy
-from tests.conftest import assert_eventually
-from tests.handoffs import READY_DOCUMENT, deal
-from tests.workers import handoff_worker, new_database
-from worker import temporal_binaries
-from worker.codec import (
+from infra import temporal_binaries
+from infra.payload_codec import (
     ENCODING,
     KEY_ID,
     EncryptionCodec,
     PayloadAuthenticationError,
     UnknownKeyError,
 )
-from worker.connect import data_converter
-from worker.search_attribute_setup import register_search_attributes
+from infra.search_attribute_setup import register_search_attributes
+from infra.temporal_client import data_converter
+from tests.conftest import assert_eventually
+from tests.handoffs import READY_DOCUMENT, deal
+from tests.workers import handoff_worker, new_database
 from workflows.handoff import DealHandoffWorkflow, HandoffInput
 
 pytestmark = pytest.mark.temporal
@@ -61,7 +61,7 @@ class Encrypted:
 async def encrypted_handoff(tmp_path) -> AsyncIterator[Encrypted]:
     """A handoff started (with a summary, as the API starts one) and run until a CSM is assigned,
     with every payload encrypted under key `k1`."""
-    converter = data_converter({"BATON_CODEC_KEYS": f"k1:{_b64(OLD_KEY)}"})
+    converter = data_converter(EncryptionCodec({"k1": OLD_KEY}))
     assert isinstance(converter.payload_codec, EncryptionCodec)
     server = temporal_binaries.test_server_path()
     env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=server, data_converter=converter)

@@ -18,9 +18,9 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
 from domain.state import HandoffState
+from infra.temporal_client import data_converter
 from tests.history_scenarios import SCENARIOS
 from tests.record_histories import recorded
-from worker.connect import data_converter
 from worker.registry import STRICT_WORKFLOW_RUNNER, WORKFLOW_RUNNER, WORKFLOWS
 from workflows.handoff import DealHandoffWorkflow, HandoffInput
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cli.policy_file import read_policy
 from cli.simulate_cmd import STALLED, load_scenario, scenario_policy
 from cli.simulate_temporal import simulate as simulate_on_server
 from domain.simulation.simulator import simulate
+from infra.policy_file import read_policy
 from tests.conftest import assert_eventually
 
 ROOT = Path(__file__).parent.parent

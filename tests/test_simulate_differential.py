@@ -21,11 +21,11 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 
-from cli.policy_file import read_policy
 from cli.simulate_cmd import scenario_policy
 from cli.simulate_temporal import simulate as simulate_on_server
 from domain.scenario import Scenario
 from domain.simulation.simulator import simulate
+from infra.policy_file import read_policy
 from tests.simulation_scenarios import scenario
 
 # The example scenarios (examples/ holds a candidate policy too: a scenario is what has a deal).

@@ -6,12 +6,12 @@ from temporalio.runtime import MetricBuffer, Runtime, TelemetryConfig
 from temporalio.testing import WorkflowEnvironment
 
 from domain.policy import Policy
+from infra import temporal_binaries
+from infra.search_attribute_setup import register_search_attributes
+from infra.temporal_client import data_converter
 from tests.conftest import assert_eventually
 from tests.handoffs import READY_DOCUMENT, deal
 from tests.workers import handoff_worker, new_database
-from worker import temporal_binaries
-from worker.connect import data_converter
-from worker.search_attribute_setup import register_search_attributes
 from workflows.handoff import DealHandoffWorkflow, HandoffInput
 
 

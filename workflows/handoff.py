@@ -10,6 +10,8 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from domain.crm_fields import CrmDocumentChange, merge_patches
+    from domain.document import HandoffDocument
     from domain.errors import ErrorType, Refused
     from domain.handoff_input import HandoffInput
     from domain.machine import HandoffMachine
@@ -46,8 +48,8 @@ Message = TypeVar("Message")
 
 @workflow.defn
 class DealHandoffWorkflow:
-    """Query `state`; updates for every person's message; signals `stage_changed`, `child_finished`,
-    `milestone_reached` from the CRM and the child workflows."""
+    """Query `state`; updates for every person's message; signals `stage_changed`,
+    `crm_document_changed`, `child_finished`, `milestone_reached` from the CRM and the child workflows."""
 
     @workflow.init
     def __init__(self, input: HandoffInput) -> None:
@@ -65,17 +67,25 @@ class DealHandoffWorkflow:
         self._shown: dict[str, object] = {}
         self._counted = recorded
         self._early: list[StageChanged] = []
+        self._early_documents: list[CrmDocumentChange] = []
         self._timers = WakeTimers()
         self._inbox: list[Callable[[], None]] = []
 
     @workflow.run
     async def run(self, input: HandoffInput) -> HandoffState:
         if not self._started:
-            deal = await self._effects.fetch_deal(input.deal)
-            self._m.start(deal, input.document, input.won, self._now())
+            deal, fetched_document, submitted = await self._effects.fetch_deal(input.deal, input.learned_at)
+            crm_document = merge_patches(fetched_document, input.crm_document)
+            document = input.document
+            if submitted and crm_document is not None:
+                # Submitted in the CRM: the document counts as carried by the win, as the API's would.
+                document, crm_document = (document or HandoffDocument()).merged(crm_document), None
+            self._m.start(deal, document, input.won, self._now(), input.learned_at, crm_document)
             self._started = True
             for signal in self._early:
                 self.stage_changed(signal)
+            for change in self._early_documents:
+                self.crm_document_changed(change)
         while True:
             await self._settle()
             if self._inbox:
@@ -113,6 +123,13 @@ class DealHandoffWorkflow:
         self._receive(
             lambda: self._m.stage_changed(signal.kind, signal.stage, signal.deal, signal.document, self._now())
         )
+
+    @workflow.signal(name=HandoffSignal.CRM_DOCUMENT_CHANGED)
+    def crm_document_changed(self, signal: CrmDocumentChange) -> None:
+        if not self._started:
+            self._early_documents.append(signal)
+            return
+        self._receive(lambda: self._m.crm_document_changed(signal, self._now()))
 
     @workflow.signal(name=HandoffSignal.CHILD_FINISHED)
     def child_finished(self, signal: ChildFinished) -> None:

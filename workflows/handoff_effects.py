@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import datetime
 from typing import Any, assert_never
 
 from temporalio import workflow
@@ -17,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import effects as fx
     from domain.csm_choice import assignment_day
     from domain.deal import Deal
+    from domain.document import DocumentPatch
     from domain.machine import HandoffMachine
     from domain.notifications import Notification
     from domain.policy import Policy
@@ -85,11 +87,21 @@ class EffectRunner:
             await asyncio.gather(*tasks)
             await self._settle()
 
-    async def fetch_deal(self, carried: Deal) -> Deal:
+    async def fetch_deal(
+        self, carried: Deal, learned_at: datetime | None = None
+    ) -> tuple[Deal, DocumentPatch | None, bool]:
+        """The full deal, the document fields the CRM holds for it, and whether its mapped "submitted"
+        property says the AE submitted them."""
+        request = FetchDeal(
+            deal=carried,
+            calendar=self._policy.calendar,
+            learned_at=learned_at,
+            fields=self._policy.crm_fields.get(carried.crm),
+        )
         try:
-            return await workflow.execute_activity_method(
+            fetched = await workflow.execute_activity_method(
                 CrmActivities.fetch_deal,
-                FetchDeal(deal=carried),
+                request,
                 start_to_close_timeout=ATTEMPT_TIMEOUT,
                 schedule_to_close_timeout=FETCH_DEAL_WITHIN,
                 retry_policy=RETRY_THROUGH_OUTAGES,
@@ -97,7 +109,8 @@ class EffectRunner:
             )
         except ActivityError as err:
             self._machine.note(Kind.CRM_WRITE_FAILED, workflow.now(), what="fetch deal", error=str(err.cause or err))
-            return carried
+            return carried, None, False
+        return fetched.deal(), fetched.crm_document, fetched.crm_submitted
 
     async def _notify(self, effect: fx.Notify) -> None:
         note = Notification(
@@ -203,13 +216,20 @@ class EffectRunner:
                 state = self._machine.state
                 upto = state.timeline[-1].seq
                 snapshot = state.model_copy(update={"timeline": [e for e in state.timeline if e.seq > self._recorded]})
-                await workflow.execute_activity_method(
-                    StoreActivities.record,
-                    snapshot,
-                    start_to_close_timeout=ATTEMPT_TIMEOUT,
-                    retry_policy=RETRY_THROUGH_OUTAGES,
-                    summary="record in the read model",
-                )
+                try:
+                    await workflow.execute_activity_method(
+                        StoreActivities.record,
+                        snapshot,
+                        start_to_close_timeout=ATTEMPT_TIMEOUT,
+                        retry_policy=RETRY_THROUGH_OUTAGES,
+                        summary="record in the read model",
+                    )
+                except ActivityError as err:
+                    # Only a non-retryable refusal gets here (the rest are retried): the same values
+                    # would be refused again, so the run stops writing them and says so on its timeline.
+                    self._recording_stopped = True
+                    self._failed(Kind.WARNING, "read model", err)
+                    return
                 self._recorded = upto
         finally:
             self._store_busy = False

@@ -13,6 +13,7 @@ from typing import Final
 
 class HandoffSignal:
     STAGE_CHANGED: Final = "stage_changed"  # the CRM moved the deal (from the API)
+    CRM_DOCUMENT_CHANGED: Final = "crm_document_changed"  # mapped document properties changed in the CRM
     CHILD_FINISHED: Final = "child_finished"  # a child is done (from onboarding and the 30-day check)
     MILESTONE_REACHED: Final = "milestone_reached"  # an onboarding milestone (from the onboarding child)
 

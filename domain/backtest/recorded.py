@@ -33,7 +33,7 @@ _PEOPLES = {
 }
 
 
-class DealFacts(BaseModel):
+class DealRecord(BaseModel):
     """A deal without its contacts: what selects the approach, plans the SLAs and prefills the document."""
 
     model_config = ConfigDict(extra="forbid")
@@ -61,7 +61,7 @@ class DealFacts(BaseModel):
     replaces_competitor: bool = False
 
     @classmethod
-    def of(cls, deal: Deal, closed_at: datetime) -> DealFacts:
+    def of(cls, deal: Deal, closed_at: datetime) -> DealRecord:
         kept = deal.model_dump(exclude={"executive_sponsor", "implementation_owner", "replaces_competitor", "stage"})
         return cls.model_validate(
             {
@@ -93,7 +93,7 @@ class RecordedHandoff(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    deal: DealFacts
+    deal: DealRecord
     won_at: datetime | None = Field(default=None, description="when the win reached Baton (default: the close)")
     statuses: dict[FieldName, float] = Field(default_factory=dict, description="each field's status at the win")
     submitted: bool = Field(default=False, description="the win carried the document, so it was gated then")
@@ -132,7 +132,7 @@ class RecordedHandoff(BaseModel):
 
 
 def recorded(
-    facts: DealFacts, entries: Sequence[TimelineEntry], won_at: datetime, check: dict[str, Any] | None = None
+    facts: DealRecord, entries: Sequence[TimelineEntry], won_at: datetime, check: dict[str, Any] | None = None
 ) -> RecordedHandoff:
     """A handoff read back from its timeline and its 30-day check's summary (answers and usage)."""
     ordered = sorted(entries, key=lambda entry: entry.seq)

@@ -69,7 +69,8 @@ class HandoffRun:
         return self.machine.state.workflow_id
 
     def start(self, now: datetime) -> None:
-        self.machine.start(self._deal, self._document, self._won, now)
+        # The win reaches Baton as the run starts (a scenario's close, a recorded handoff's win).
+        self.machine.start(self._deal, self._document, self._won, now, learned_at=now if self._won else None)
         self._until_quiet(now)
 
     def wake_at(self) -> datetime | None:
