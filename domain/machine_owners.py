@@ -30,9 +30,9 @@ class Ownership:
     def csm_chosen(self, csm: str | None, team: str, reason: str) -> bool:
         """The rule's choice, unless a lead got there first or the handoff has ended; False: nothing changed."""
         h = self._h
-        h.state.owners.awaiting_csm = False
         if h.state.owners.csm or h.state.ended:
             return False
+        h.state.owners.awaiting_csm = False
         if csm:
             self._assign(csm, team, by="rule")
         else:
@@ -83,6 +83,8 @@ class Ownership:
     def _assign(self, csm: str, team: str, by: str) -> None:
         h = self._h
         previous = h.state.owners.csm
+        # A lead's choice settles it: the rule's answer, when it comes, changes nothing.
+        h.state.owners.awaiting_csm = False
         h.state.owners.csm, h.state.owners.cs_team = csm, team
         h.journal.record(Kind.CSM_ASSIGNED, csm=csm, team=team, by=by, previous=previous or None)
         h.journal.notify(
