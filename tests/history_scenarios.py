@@ -233,6 +233,12 @@ async def local_steps_pre_close(env: WorkflowEnvironment, client: Client, task_q
     return [("local_steps_pre_close", handle) for _, handle in await pre_close_start(env, client, task_queue)]
 
 
+async def timers_never_cancelled(env: WorkflowEnvironment, client: Client, task_queue: str) -> Recorded:
+    """The full path again, recorded after timers stopped being cancelled and signals started waiting
+    for the run's own timers (the `timers-never-cancelled` and `signals-after-own-timers` patches)."""
+    return [("timers_never_cancelled", handle) for _, handle in await full_handoff(env, client, task_queue)]
+
+
 async def governance(env: WorkflowEnvironment, client: Client, task_queue: str) -> Recorded:
     handle = await client.start_workflow(
         MonthlyGovernanceWorkflow.run, GovernanceInput(), id=f"governance-{uuid.uuid4().hex[:6]}", task_queue=task_queue
@@ -259,6 +265,7 @@ SCENARIOS = {
     "lost_while_onboarding": Scenario(lost_while_onboarding),
     "local_steps": Scenario(local_steps),
     "local_steps_pre_close": Scenario(local_steps_pre_close),
+    "timers_never_cancelled": Scenario(timers_never_cancelled),
 }
 
 
