@@ -20,7 +20,7 @@ from store.engine import make_engine
 from tests.conftest import assert_eventually
 from tests.handoffs import READY_DOCUMENT, deal, start_handoff
 from tests.workers import handoff_worker, new_database
-from workflows.handoff import DealHandoffWorkflow, HandoffInput
+from workflows.handoff import PATCHES, DealHandoffWorkflow, HandoffInput
 from workflows.handoff_effects import LOCAL_STEPS
 
 pytestmark = pytest.mark.temporal
@@ -62,7 +62,19 @@ async def test_a_new_handoff_fetches_and_chooses_its_csm_inside_workflow_tasks(r
         local = _markers(events, "core_local_activity")
         assert sum(b"crm_fetch_deal" in m for m in local) == 1
         assert sum(b"store_assign_csm" in m for m in local) == 1
-        assert any(LOCAL_STEPS.encode() in m for m in _markers(events, "core_patch"))
+        patches = _markers(events, "core_patch")
+        assert any(LOCAL_STEPS.encode() in m for m in patches)
+        # Every patch is decided before the first local activity: what follows a local activity's result
+        # can land in a later workflow task, where a patch consulted for the first time would replay
+        # as unknown (a run split so failed to replay, under load, before this).
+        for patch in PATCHES:
+            assert sum(patch.encode() in m for m in patches) == 1, patch
+        kinds = [
+            e.marker_recorded_event_attributes.marker_name
+            for e in events
+            if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+        ]
+        assert kinds.index("core_local_activity") > max(i for i, kind in enumerate(kinds) if kind == "core_patch")
         # Before the first notice went out, one workflow task after the start did it all.
         first_notify = next(
             i for i, e in enumerate(events) if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED

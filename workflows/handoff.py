@@ -43,6 +43,12 @@ WHOLE_SECOND_CLOCK = "whole-second-clock"
 # `_receive`); runs without it replay applying each signal as it arrives.
 SIGNALS_AFTER_OWN_TIMERS = "signals-after-own-timers"
 
+# Every patch this workflow consults. A run whose steps are local activities decides them all before
+# its first one: what follows a local activity's result may land in a later workflow task than the
+# result (a state read arriving meanwhile can split them), and a patch first consulted there would
+# replay as not yet known, a branch the run did not take.
+PATCHES = (WHOLE_SECOND_CLOCK, SIGNALS_AFTER_OWN_TIMERS, TIMERS_NEVER_CANCELLED)
+
 Message = TypeVar("Message")
 
 
@@ -73,6 +79,9 @@ class DealHandoffWorkflow:
 
     @workflow.run
     async def run(self, input: HandoffInput) -> HandoffState:
+        if self._effects.steps_are_local():
+            for patch in PATCHES:
+                workflow.patched(patch)
         if not self._started:
             deal, fetched_document, submitted = await self._effects.fetch_deal(input.deal, input.learned_at)
             crm_document = merge_patches(fetched_document, input.crm_document)

@@ -195,9 +195,15 @@ class EffectRunner:
         self._poke()
 
     @staticmethod
-    async def _step(method: Callable[[Any, Request], Any], request: Request, within: timedelta, summary: str) -> Any:
+    def steps_are_local() -> bool:
+        """Whether this run fetches the deal and chooses its CSM by local activities (LOCAL_STEPS)."""
+        return workflow.patched(LOCAL_STEPS)
+
+    async def _step(
+        self, method: Callable[[Any, Request], Any], request: Request, within: timedelta, summary: str
+    ) -> Any:
         """A step the CSM waits on: a local activity in runs that have LOCAL_STEPS, else an activity."""
-        if workflow.patched(LOCAL_STEPS):
+        if self.steps_are_local():
             return await workflow.execute_local_activity_method(
                 method,
                 request,
