@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from store.engine import session_scope
 from store.session_tables import PageSessionRow
@@ -49,6 +49,6 @@ def end_session(engine: Engine, token: str, now: datetime) -> None:
     with session_scope(engine, write=True) as session:
         session.execute(
             update(PageSessionRow)
-            .where(PageSessionRow.id == digest(token), PageSessionRow.ended_at.is_(None))  # type: ignore[union-attr]
+            .where(col(PageSessionRow.id) == digest(token), col(PageSessionRow.ended_at).is_(None))
             .values(ended_at=now)
         )

@@ -11,7 +11,10 @@ pytestmark = pytest.mark.unit
 
 def test_link_uses_the_public_url(monkeypatch):
     monkeypatch.setenv("BATON_PUBLIC_URL", "https://baton.example.com/")
-    assert handoff_page_url("salesforce", "006Dn00000AbCdEIAZ") == "https://baton.example.com/h/salesforce/006Dn00000AbCdEIAZ"
+    assert (
+        handoff_page_url("salesforce", "006Dn00000AbCdEIAZ")
+        == "https://baton.example.com/h/salesforce/006Dn00000AbCdEIAZ"
+    )
 
 
 def test_link_without_a_public_url_is_the_local_api(monkeypatch):
