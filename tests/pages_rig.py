@@ -81,7 +81,7 @@ class RecordingSender:
 
 
 def page_settings(**overrides) -> PageSettings:
-    return PageSettings(directory=str(EXAMPLE_DIRECTORY), **overrides)
+    return PageSettings(**{"directory": str(EXAMPLE_DIRECTORY), **overrides})
 
 
 def build_app(rig: Rig, page_overrides: dict | None = None, **api_overrides) -> tuple[FastAPI, RecordingSender]:

@@ -3,6 +3,10 @@ refused step shown with the workflow's own reason."""
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
 import pytest
 
 from domain.ids import handoff_workflow_id
@@ -122,3 +126,99 @@ async def test_unknown_handoff_and_bad_ids_are_404_pages(rig_factory):
         bad = await maria.get("/h/salesforce/not-an-id")
         assert bad.status_code == 404 and "text/html" in bad.headers["content-type"]
         assert handoff_workflow_id("hubspot", "1")  # the ids the page addresses are the API's
+
+
+async def test_the_csm_records_an_intake_review_with_an_override(rig_factory):
+    async with rig_factory() as rig, running_pages(rig) as pages:
+        url, handle, state = await started(pages, document=READY_DOCUMENT)
+        csm = await pages.signed_in(state.owners.csm)
+        page = await csm.get(url)
+        form = {
+            "csrf": csrf_of(page.text),
+            "rating": "4",
+            "override-risks": "0.5",
+            "comments": "Risks need names.",
+            "accept": "yes",
+        }
+        assert (await csm.post(url + "/intake-review", data={**form, "rating": "9"})).status_code == 422
+        answer = await csm.post(url + "/intake-review", data=form)
+        assert answer.status_code == 303, answer.text
+        after = await handle.query(DealHandoffWorkflow.state)
+        assert after.intake.rating == 4 and after.intake.reviewer == state.owners.csm
+        assert after.quality.fields["risks"].overridden and after.quality.fields["risks"].status == 0.5
+        shown = await csm.get(url)
+        assert "(CSM override)" in shown.text and "Intake review recorded." not in shown.text
+
+
+async def test_the_cs_lead_reassigns_and_extends(rig_factory):
+    async with rig_factory() as rig, running_pages(rig) as pages:
+        url, handle, state = await started(pages, document=READY_DOCUMENT)
+        lena = await pages.signed_in("lena")
+        page = await lena.get(url)
+        other = "tom" if state.owners.csm == "priya" else "priya"
+        assert (await lena.post(url + "/csm", data={"csrf": csrf_of(page.text), "csm": "sam"})).status_code == 422
+        assert (await lena.post(url + "/csm", data={"csrf": csrf_of(page.text), "csm": other})).status_code == 303
+        after = await handle.query(DealHandoffWorkflow.state)
+        assert after.owners.csm == other and after.owners.cs_team == "mid-market"
+        sla = min((d for d in after.deadlines.values() if d.open), key=lambda d: d.due).sla.value
+        no_reason = await lena.post(url + f"/deadlines/{sla}", data={"csrf": csrf_of(page.text), "extend_by": "2bd"})
+        assert no_reason.status_code == 422 and f'id="deadline-{sla}-error"' in no_reason.text
+        extended = await lena.post(
+            url + f"/deadlines/{sla}",
+            data={"csrf": csrf_of(page.text), "extend_by": "2bd", "reason": "Customer offsite 🏝️"},
+        )
+        assert extended.status_code == 303
+        deadline = (await handle.query(DealHandoffWorkflow.state)).deadlines[sla]
+        assert deadline.extensions[-1].reason == "Customer offsite 🏝️" and deadline.extensions[-1].by == "lena"
+        bad = await lena.post(
+            url + "/deadlines/not_an_sla", data={"csrf": csrf_of(page.text), "extend_by": "1bd", "reason": "x"}
+        )
+        assert bad.status_code == 422
+
+
+async def test_the_score_preview_is_pure_and_matches_the_saved_score(rig_factory):
+    async with rig_factory() as rig, running_pages(rig) as pages:
+        url, handle, _ = await started(pages)
+        maria = await pages.signed_in("maria")
+        page = await maria.get(url)
+        form = document_form(page.text, preview_approach="structured", preview_cycle_hours=str(60 * 24))
+        preview = await maria.post("/pages/score-preview", data=form)
+        assert preview.status_code == 200 and preview.json()["tier"] == "ready"
+        assert preview.json()["fields"]["risks"]["word"] == "specific"
+        before = await handle.query(DealHandoffWorkflow.state)
+        assert before.quality.tier.value == "gaps" and len(before.timeline) == len(
+            (await handle.query(DealHandoffWorkflow.state)).timeline
+        )
+        await maria.post(url + "/document", data=document_form(page.text))
+        assert (await handle.query(DealHandoffWorkflow.state)).quality.score == preview.json()["score"]
+        bad = await maria.post("/pages/score-preview", data={**form, "stakeholders-0-role": "emperor"})
+        assert bad.status_code == 422 and bad.json()["field"] == "stakeholders-0-role"
+        assert (await pages.client().post("/pages/score-preview", data=form)).status_code == 303
+
+
+async def test_the_customer_link_shows_one_handoff_and_nothing_internal(rig_factory):
+    async with rig_factory() as rig, running_pages(rig) as pages:
+        url, handle, state = await started(pages, document=READY_DOCUMENT)
+        csm = await pages.signed_in(state.owners.csm)
+        page = await csm.get(url)
+        made = await csm.post(url + "/customer-link", data={"csrf": csrf_of(page.text)})
+        link = re.search(r'id="customer-url" readonly value="([^"]+)"', made.text).group(1)
+        customer = pages.client()
+        shown = await customer.get(urlsplit(link).path)
+        assert shown.status_code == 200 and "Acme Corp" in shown.text
+        assert ("Priya Raman" if state.owners.csm == "priya" else "Tom Becker") in shown.text
+        internal = [
+            READY_DOCUMENT.risks,
+            READY_DOCUMENT.goals,
+            "Dana Lee",
+            "tier",
+            "score",
+            str(state.quality.score),
+            "Maria",
+        ]
+        for text in internal:
+            assert text.lower() not in shown.text.lower(), text
+        assert shown.headers["x-robots-tag"] == "noindex, nofollow"
+        pages.app.state.page_clock = lambda: datetime.now(UTC) + timedelta(days=31)
+        assert (await customer.get(urlsplit(link).path)).status_code == 410
+        assert (await customer.get(urlsplit(link).path[:-3] + "abc")).status_code == 404
