@@ -92,3 +92,14 @@ def test_csv_cells_are_never_formulas():
     from api.pages.scorecard_page import _cell
 
     assert _cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and _cell("-1") == "'-1" and _cell("Ada") == "Ada"
+
+
+def test_histogram_buckets_and_axis():
+    from api.pages.charts import histogram
+
+    chart = histogram("Days", [0.2, 0.9, 4.5, 30.0], target=5.0, bucket=1.0, buckets=20)
+    heights = [bar.height for bar in chart.bars]
+    assert heights[0] == max(heights) and heights[4] == heights[19] == heights[0] / 2  # 2, 1 and the open last bucket
+    assert [label for _, label in chart.marks] == ["0", "1", "2"]
+    assert chart.bars[19].label == "19+ days: 1" and chart.target[1] == "target 5 days"
+    assert histogram("Days", [], target=5.0).empty

@@ -55,7 +55,9 @@ def histogram(title: str, values: list[float], target: float, bucket: float = 1.
         chart.bars.append(Bar(LEFT + index * step + 1, TOP + plot_h - height, step - 2, height, "#0969da", label))
         if index % 5 == 0:
             chart.ticks.append((LEFT + index * step, f"{index * bucket:g}"))
-    chart.marks = [(TOP + plot_h - plot_h * f, f"{round(top * f)}") for f in (0, 0.5, 1)]
+    # Whole counts only: a half mark appears once it is a whole number of handoffs.
+    fractions = (0, 0.5, 1) if top % 2 == 0 else (0, 1)
+    chart.marks = [(TOP + plot_h - plot_h * f, f"{int(top * f)}") for f in fractions]
     chart.target = (LEFT + min(target / bucket, buckets) * step, f"target {target:g} days")
     return chart
 
