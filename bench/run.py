@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 from temporalio.client import Client
 
-from bench import figures_api, figures_memory, figures_readmodel, figures_simulate
+from bench import figures_api, figures_memory, figures_pages, figures_readmodel, figures_simulate
 from bench.stack import running_stack
 from worker.connect import data_converter
 
@@ -92,6 +92,7 @@ async def measure(counts: Counts, record) -> None:
                 "worker_rss_open_runs",
                 {**memory, "target": "<= 1.5x bare", "ok": memory["baton"] <= 1.5 * memory["bare"]},
             )
+        await figures_pages.measure(stack, counts.samples, record)  # the open handoffs above: queue, handoff page
 
     simulated, timers = await figures_simulate.baton_simulate(), await figures_simulate.bare_timers()
     record(

@@ -45,6 +45,7 @@ async def open_browser(browser: Browser) -> Person:
             await route.abort()
 
     await context.route("**/*", guard)
+
     def on_console(message) -> None:
         # A refused step answers 409 by design; every other error (a CSP violation above all) counts.
         if message.type == "error" and not message.text.startswith("Failed to load resource: the server responded"):
