@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar, cast
+
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
+from starlette.types import HTTPExceptionHandler
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -74,11 +78,20 @@ async def _validation_error(_: Request, err: ValidationError) -> JSONResponse:
     return JSONResponse({"detail": errors}, status_code=422)
 
 
+E = TypeVar("E", bound=Exception)
+
+
+def _handle(app: FastAPI, error: type[E], handler: Callable[[Request, E], Awaitable[Response]]) -> None:
+    """Register `handler` for `error`. Starlette types every handler as taking any Exception, but only
+    ever calls one with an instance of the class it was registered for, which this signature checks."""
+    app.add_exception_handler(error, cast(HTTPExceptionHandler, handler))
+
+
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(WorkflowUpdateFailedError, _update_failed)
-    app.add_exception_handler(RPCError, _rpc_error)
-    app.add_exception_handler(RuntimeError, _runtime_error)
-    app.add_exception_handler(TemporalUnavailable, _temporal_unavailable)
-    app.add_exception_handler(PayloadError, _payload_error)
-    app.add_exception_handler(SignatureError, _signature_error)
-    app.add_exception_handler(ValidationError, _validation_error)
+    _handle(app, WorkflowUpdateFailedError, _update_failed)
+    _handle(app, RPCError, _rpc_error)
+    _handle(app, RuntimeError, _runtime_error)
+    _handle(app, TemporalUnavailable, _temporal_unavailable)
+    _handle(app, PayloadError, _payload_error)
+    _handle(app, SignatureError, _signature_error)
+    _handle(app, ValidationError, _validation_error)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 from api.crm import ChurnEventBody, DealEventBody, SurveyEventBody
 
 
@@ -66,8 +68,20 @@ PIPEDRIVE = raw_body("application/json", {
     }),
 })  # fmt: skip
 
+
+def _first_example(model: type[BaseModel]) -> Any:
+    """The first entry of a model's `json_schema_extra={"examples": [...]}`."""
+    extra = model.model_config["json_schema_extra"]
+    if not isinstance(extra, dict):
+        raise TypeError(f"{model.__name__}: json_schema_extra is not a mapping")
+    examples = extra["examples"]
+    if not isinstance(examples, list):
+        raise TypeError(f"{model.__name__}: json_schema_extra['examples'] is not a list")
+    return examples[0]
+
+
 GENERIC_EVENTS = {
-    name: _one(f"a {name} event", model.model_config["json_schema_extra"]["examples"][0])
+    name: _one(f"a {name} event", _first_example(model))
     for name, model in (("deal", DealEventBody), ("churn", ChurnEventBody), ("survey", SurveyEventBody))
 }
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import weakref
 from datetime import timedelta
+from typing import Any, TypeGuard
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 from temporalio.client import Client, WorkflowExecutionDescription, WorkflowExecutionStatus
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -54,7 +56,7 @@ def _store_says(engine: Engine, workflow_id: str) -> tuple[bool, bool]:
     Temporal's retention."""
     with session_scope(engine) as session:
         row = session.execute(
-            select(HandoffRow.outcome, HandoffRow.won_at).where(HandoffRow.workflow_id == workflow_id)
+            select(col(HandoffRow.outcome), col(HandoffRow.won_at)).where(col(HandoffRow.workflow_id) == workflow_id)
         ).first()
         lost_pre_close = row is not None and row.outcome == HandoffOutcome.LOST.value and row.won_at is None
         return was_handed_off(session, workflow_id), lost_pre_close
@@ -171,14 +173,18 @@ class Ingest:
         needs no signal: its input carries the event)."""
         won = item.kind == "won"
         event = item.event
-        signal = (
+        deal = item.deal
+        if deal is None:  # `plan` gives won and pre-close events (the only ones started) their deal
+            raise ValueError(f"{item.workflow_id}: a {item.kind} event has no deal to start a handoff from")
+        # Keyword arguments of `start_workflow`, left out entirely for a plain start.
+        signal: dict[str, Any] = (
             {}
             if new_only
             else {
                 "start_signal": STAGE_CHANGED,
                 "start_signal_args": [
                     StageChanged(
-                        stage=event.stage, kind=item.kind, deal=item.deal, document=event.document, at=event.occurred_at
+                        stage=event.stage, kind=item.kind, deal=deal, document=event.document, at=event.occurred_at
                     )
                 ],
             }
@@ -186,13 +192,13 @@ class Ingest:
         handle = await self._bounded(
             self.client.start_workflow(
                 DealHandoffWorkflow.run,
-                HandoffInput(deal=item.deal, policy=self.policy, document=event.document, won=won),
+                HandoffInput(deal=deal, policy=self.policy, document=event.document, won=won),
                 id=item.workflow_id,
                 task_queue=self.task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL if new_only else WorkflowIDConflictPolicy.USE_EXISTING,
                 id_reuse_policy=reuse,
                 **signal,
-                static_summary=summary(item.deal, self.policy),
+                static_summary=summary(deal, self.policy),
                 memo={_START_KIND: item.kind},
                 rpc_timeout=self.rpc_timeout,
             )
@@ -231,5 +237,5 @@ class Ingest:
         return state.outcome is HandoffOutcome.LOST and state.facts.won_at is None
 
 
-def _running(description: WorkflowExecutionDescription | None) -> bool:
+def _running(description: WorkflowExecutionDescription | None) -> TypeGuard[WorkflowExecutionDescription]:
     return description is not None and description.status == WorkflowExecutionStatus.RUNNING

@@ -15,10 +15,11 @@ import functools
 import re
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import cast
 
 from fastapi import FastAPI, Request
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response
 
 from api.crm import SignatureError
 from api.ingest import Ingest
@@ -193,9 +194,13 @@ def install(app: FastAPI) -> ApiMetrics:
     app.state.metrics = metrics
     app.add_middleware(MetricsMiddleware, metrics=metrics)
 
-    answer_signature_error = app.exception_handlers[SignatureError]
+    # Registered by `errors.install` as an async handler of SignatureError; FastAPI types the table's
+    # handlers as taking any exception and answering either way.
+    answer_signature_error = cast(
+        Callable[[Request, SignatureError], Awaitable[Response]], app.exception_handlers[SignatureError]
+    )
 
-    async def counted_signature_error(request: Request, err: SignatureError):
+    async def counted_signature_error(request: Request, err: SignatureError) -> Response:
         # Every webhook route is /webhooks/<crm>[/...]: the CRM is a fixed path segment, never input.
         parts = request.url.path.strip("/").split("/")
         crm = parts[1] if len(parts) > 1 and parts[0] == "webhooks" else "unknown"

@@ -114,6 +114,8 @@ async def row_seen_at(database_url: str, workflow_id: str, timeout: float = 20.0
     """When the handoff's row first shows in the stack's SQLite read model, in epoch seconds (polled
     every 2 ms, read-only, so the figure's error is a few milliseconds)."""
     path = make_url(database_url).database
+    if path is None:
+        raise ValueError(f"{database_url}: the read model is not a SQLite file")
     return await asyncio.to_thread(_poll_row, path, workflow_id, timeout)
 
 

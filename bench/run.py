@@ -12,6 +12,7 @@ import sys
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 from temporalio.client import Client
@@ -187,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     mode, counts = ("tiny", TINY) if args.tiny else ("quick", QUICK) if args.quick else ("full", FULL)
-    result = {
+    result: dict[str, Any] = {
         "mode": mode,
         "counts": counts.__dict__,
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},

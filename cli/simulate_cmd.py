@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
+from temporalio.exceptions import FailureError
 from temporalio.runtime import LogForwardingConfig, LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
+from temporalio.workflow import UpdateMethodMultiParam
 
 from activities.crm import CrmActivities
 from activities.notify import NotifyActivities
@@ -50,7 +52,7 @@ from workflows.onboarding import OnboardingTransitionWorkflow
 from workflows.post_check import PostHandoffCheckWorkflow
 
 # Each message type: the update it becomes, its body model, and which run receives it.
-_UPDATES = {
+_UPDATES: dict[MessageType, tuple[UpdateMethodMultiParam[[Any, Any], Any], type[BaseModel], str]] = {
     MessageType.DOCUMENT: (DealHandoffWorkflow.update_document, m.DocumentUpdate, "handoff"),
     MessageType.CSM: (DealHandoffWorkflow.assign_csm, m.CsmAssignment, "handoff"),
     MessageType.INTAKE_REVIEW: (DealHandoffWorkflow.intake_review, m.IntakeReviewInput, "handoff"),
@@ -148,10 +150,11 @@ async def _run(
     store = StoreActivities(make_engine(url))
     usage = _FixedUsage(scenario.active_users)
     acts = activities_of(CrmActivities({}), NotifyActivities([LogSink()]), store, UsageActivities(usage))
+    closed_at = scenario.close + shift
     deal = scenario.deal.model_copy(
         update={
             "created_at": scenario.deal.created_at and scenario.deal.created_at + shift,
-            "closed_at": scenario.close + shift,
+            "closed_at": closed_at,
         }
     )
     workflow_id = handoff_workflow_id(deal.crm, deal.deal_id)
@@ -166,7 +169,7 @@ async def _run(
             activities=acts,
             activity_executor=pool,
         ):
-            await _sleep_until(env, deal.closed_at)
+            await _sleep_until(env, closed_at)
             handle = await env.client.start_workflow(
                 DealHandoffWorkflow.run,
                 HandoffInput(deal=deal, policy=policy, document=scenario.document, won=scenario.won),
@@ -186,7 +189,7 @@ async def _run(
                     final = await _closed_state(handle)
             if final is None:
                 await _sleep_until(env, scenario.end + shift)
-            state: HandoffState = final or await handle.query(DealHandoffWorkflow.state)
+            state = final if final is not None else await handle.query(DealHandoffWorkflow.state)
     store.engine.dispose()
     tz = policy.calendar.tz
     lines = [{"at": entry.at, "kind": entry.kind.value, **entry.details} for entry in state.timeline] + refusals
@@ -221,7 +224,8 @@ async def _send(client: Client, workflow_id: str, message, handle) -> str | None
     try:
         await target_handle.execute_update(update, body)
     except WorkflowUpdateFailedError as err:
-        return str(err.cause.message if err.cause else err)
+        cause = err.cause
+        return str(cause.message if isinstance(cause, FailureError) else err)
     return None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 
 from pydantic import Field
@@ -26,7 +27,7 @@ class SlaSpec(_Section):
     on_breach: Role | None = None
 
 
-def _sla(due: str, on_breach: Role | None = None, escalations: list[tuple[str, Role]] = ()) -> SlaSpec:
+def _sla(due: str, on_breach: Role | None = None, escalations: Sequence[tuple[str, Role]] = ()) -> SlaSpec:
     steps = [Escalation(at=parse_duration(at), to=to) for at, to in escalations]
     return SlaSpec(due=parse_duration(due), on_breach=on_breach, escalations=steps)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -105,7 +106,7 @@ class ChildFinished(BaseModel):
     kind: str
     workflow_id: str
     passed: bool | None = None
-    summary: dict = Field(default_factory=dict)
+    summary: dict[str, Any] = Field(default_factory=dict)
 
 
 class MilestoneSignal(BaseModel):

@@ -12,26 +12,24 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from domain.approach_kinds import Approach
-from domain.approach_policy import (  # noqa: F401  (re-exported: the policy's public names)
-    ApproachProfile,
-    Escalation,
-    IntroStyle,
-    SlaSpec,
-    default_profiles,
-    default_slas,
-)
+from domain.approach_policy import ApproachProfile as ApproachProfile
+from domain.approach_policy import Escalation as Escalation
+from domain.approach_policy import IntroStyle as IntroStyle
+from domain.approach_policy import SlaSpec as SlaSpec
+from domain.approach_policy import default_profiles as default_profiles
+from domain.approach_policy import default_slas as default_slas
 from domain.calendar import BusinessCalendar
 from domain.document import FieldName
 from domain.durations import DurationField, parse_duration
-from domain.onboarding_policy import (  # noqa: F401
-    Milestone,
-    OnboardingPolicy,
-    OnboardingTrigger,
-    PostCheckPolicy,
-)
+from domain.onboarding_policy import Milestone as Milestone
+from domain.onboarding_policy import OnboardingPolicy as OnboardingPolicy
+from domain.onboarding_policy import OnboardingTrigger as OnboardingTrigger
+from domain.onboarding_policy import PostCheckPolicy as PostCheckPolicy
 from domain.policy_section import Section as _Section
 from domain.roles import SlaName
-from domain.teams import Csm, CsTeam, default_teams  # noqa: F401
+from domain.teams import Csm as Csm
+from domain.teams import CsTeam as CsTeam
+from domain.teams import default_teams as default_teams
 
 
 class ScoringPolicy(_Section):
@@ -211,4 +209,5 @@ def load_policy_text(text: str) -> Policy:
 
 
 def dump_policy(policy: Policy) -> str:
-    return yaml.safe_dump(policy.model_dump(mode="json"), sort_keys=False)
+    text: str = yaml.safe_dump(policy.model_dump(mode="json"), sort_keys=False)
+    return text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -10,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from domain.deal import Deal
 from domain.document import HandoffDocument
-from domain.durations import parse_duration
+from domain.durations import Duration, parse_duration
 
 
 class MessageType(StrEnum):
@@ -32,7 +33,7 @@ class When(BaseModel):
 
     text: str
 
-    def resolve(self, close: datetime, add) -> datetime:
+    def resolve(self, close: datetime, add: Callable[[datetime, Duration], datetime]) -> datetime:
         if self.text.startswith("+"):
             return add(close, parse_duration(self.text))
         return datetime.fromisoformat(self.text)
@@ -83,7 +84,10 @@ class Scenario(BaseModel):
 
     @property
     def close(self) -> datetime:
-        return self.deal.closed_at
+        closed = self.deal.closed_at
+        if closed is None:  # ruled out by the validator above, unless the deal was changed since
+            raise ValueError("deal.closed_at is required: scenario times are measured from the close")
+        return closed
 
     @property
     def end(self) -> datetime:

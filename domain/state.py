@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -131,7 +132,7 @@ class ChildStatus(BaseModel):
     started_at: datetime
     finished_at: datetime | None = None
     passed: bool | None = None
-    summary: dict = Field(default_factory=dict)
+    summary: dict[str, Any] = Field(default_factory=dict)
 
 
 class HandoffState(BaseModel):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import and_, exists, func, or_, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from domain.policy import CsTeam
 from domain.state import Outcome
@@ -23,12 +23,14 @@ class CsmPick:
 def _open_load(session: Session, csm_id: str) -> int:
     """Handoffs assigned to a CSM that have not ended (an assignment without a row yet counts)."""
     finished = exists().where(
-        HandoffRow.workflow_id == CsmAssignmentRow.workflow_id,
-        or_(HandoffRow.ended_at.is_not(None), HandoffRow.outcome == Outcome.LOST.value),
+        col(HandoffRow.workflow_id) == col(CsmAssignmentRow.workflow_id),
+        or_(col(HandoffRow.ended_at).is_not(None), col(HandoffRow.outcome) == Outcome.LOST.value),
     )
     return (
         session.scalar(
-            select(func.count()).select_from(CsmAssignmentRow).where(and_(CsmAssignmentRow.csm_id == csm_id, ~finished))
+            select(func.count())
+            .select_from(CsmAssignmentRow)
+            .where(and_(col(CsmAssignmentRow.csm_id) == csm_id, ~finished))
         )
         or 0
     )
@@ -44,7 +46,7 @@ def _lock_team(session: Session, team: str) -> int:
         .values(team=team, position=0)
         .on_conflict_do_nothing(index_elements=["team"])
     )
-    query = select(RoundRobinRow.position).where(RoundRobinRow.team == team)
+    query = select(col(RoundRobinRow.position)).where(col(RoundRobinRow.team) == team)
     if bind.dialect.name == "postgresql":
         query = query.with_for_update()
     return session.scalar(query) or 0
@@ -76,7 +78,7 @@ def choose_csm(session: Session, workflow_id: str, team: CsTeam, day: date) -> C
             CsmAssignmentRow(workflow_id=workflow_id, csm_id=csm.id, team=team.name, assigned_at=datetime.now(UTC))
         )
         session.execute(
-            update(RoundRobinRow).where(RoundRobinRow.team == team.name).values(position=(index + 1) % count)
+            update(RoundRobinRow).where(col(RoundRobinRow.team) == team.name).values(position=(index + 1) % count)
         )
         session.flush()
         reason = f"round robin in team {team.name}: {csm.id}"

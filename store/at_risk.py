@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel
 from sqlalchemy import and_, or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from store.tables import HandoffRow, SlaRow
 
@@ -32,17 +32,17 @@ def at_risk(session: Session, now: datetime, soon: timedelta = timedelta(hours=2
     """Open handoffs with a breached SLA, an SLA due within `soon`, or a gaps/blocked tier, most urgent first:
     breached (oldest breach first), then due soonest, then blocked before gaps."""
     horizon = now + soon
-    flagged = select(SlaRow.workflow_id).where(
-        or_(SlaRow.status == "breached", and_(SlaRow.status.in_(OPEN_SLA), SlaRow.due <= horizon))
+    flagged = select(col(SlaRow.workflow_id)).where(
+        or_(col(SlaRow.status) == "breached", and_(col(SlaRow.status).in_(OPEN_SLA), col(SlaRow.due) <= horizon))
     )
     rows = session.scalars(
         select(HandoffRow).where(
-            HandoffRow.outcome == "open",
-            or_(HandoffRow.tier.in_(tuple(TIER_RANK)), HandoffRow.workflow_id.in_(flagged)),
+            col(HandoffRow.outcome) == "open",
+            or_(col(HandoffRow.tier).in_(tuple(TIER_RANK)), col(HandoffRow.workflow_id).in_(flagged)),
         )
     ).all()
     slas: dict[str, list[SlaRow]] = defaultdict(list)
-    for sla in session.scalars(select(SlaRow).where(SlaRow.workflow_id.in_([r.workflow_id for r in rows]))):
+    for sla in session.scalars(select(SlaRow).where(col(SlaRow.workflow_id).in_([r.workflow_id for r in rows]))):
         slas[sla.workflow_id].append(sla)
 
     ranked: list[tuple[tuple, AtRisk]] = []

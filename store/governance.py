@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from store.reports import NO_GROUP, OVERALL, TIERS, close_of, mean, utc_midnight, won_between
 from store.tables import ChurnRow, HandoffRow, SlaRow
@@ -126,17 +126,17 @@ class ChurnReport(BaseModel):
 def churn_report(session: Session) -> ChurnReport:
     """Each churned account against the latest handoff of that account (name compared case-insensitively)
     won on or before the churn day, and the churn rate of each tier over all won handoffs."""
-    churns = session.scalars(select(ChurnRow).order_by(ChurnRow.churned_on, ChurnRow.account)).all()
+    churns = session.scalars(select(ChurnRow).order_by(col(ChurnRow.churned_on), col(ChurnRow.account))).all()
     names = {c.account.lower() for c in churns}
     by_account: dict[str, list[HandoffRow]] = defaultdict(list)
     won = session.scalars(won_between(None, None).where(func.lower(HandoffRow.account).in_(names))).all()
     for row in won:
         by_account[row.account.lower()].append(row)
-    breaches = dict(
+    breaches: dict[str, int] = dict(
         session.execute(
-            select(SlaRow.workflow_id, func.count())
-            .where(SlaRow.breached_at.is_not(None), SlaRow.workflow_id.in_([r.workflow_id for r in won]))
-            .group_by(SlaRow.workflow_id)
+            select(col(SlaRow.workflow_id), func.count())
+            .where(col(SlaRow.breached_at).is_not(None), col(SlaRow.workflow_id).in_([r.workflow_id for r in won]))
+            .group_by(col(SlaRow.workflow_id))
         ).all()
     )
     matched: list[ChurnedHandoff] = []
@@ -162,11 +162,11 @@ def churn_report(session: Session) -> ChurnReport:
                 breaches=breaches.get(row.workflow_id, 0),
             )
         )
-    totals = dict(
+    totals: dict[str, int] = dict(
         session.execute(
-            select(HandoffRow.tier, func.count())
-            .where(HandoffRow.won_at.is_not(None), HandoffRow.tier.is_not(None))
-            .group_by(HandoffRow.tier)
+            select(col(HandoffRow.tier), func.count())
+            .where(col(HandoffRow.won_at).is_not(None), col(HandoffRow.tier).is_not(None))
+            .group_by(col(HandoffRow.tier))
         ).all()
     )
     churned_ids = {(m.tier, m.workflow_id) for m in matched if m.tier}

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 from sqlalchemy import and_, case, func, literal, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from store.repository import CSM_RATING, FIRST_TOUCH_NPS
 from store.sql_time import millis_between, month_of
@@ -82,7 +82,7 @@ def won_between(start: datetime | None, end: datetime | None, *columns):
     """Handoffs won whose close falls in [start, end): the population of every report (whole rows, or
     just `columns`)."""
     query = select(*columns) if columns else select(HandoffRow)
-    query = query.where(HandoffRow.won_at.is_not(None))
+    query = query.where(col(HandoffRow.won_at).is_not(None))
     if start is not None:
         query = query.where(start <= CLOSE)
     if end is not None:
@@ -91,7 +91,11 @@ def won_between(start: datetime | None, end: datetime | None, *columns):
 
 
 def close_of(row: HandoffRow) -> datetime:
-    return row.closed_at or row.won_at  # type: ignore[return-value]
+    """The close of a won handoff (a row from `won_between`, so `won_at` is set)."""
+    close = row.closed_at or row.won_at
+    if close is None:
+        raise ValueError(f"{row.workflow_id} was never won: it has no close")
+    return close
 
 
 def mean(values: Iterable[float | None]) -> tuple[float | None, int]:
@@ -146,7 +150,8 @@ def _scored_rows(group_by: GroupBy, start: datetime | None, end: datetime | None
     return won_between(
         start, end,
         HandoffRow.workflow_id, group.label("group"), HandoffRow.completeness, HandoffRow.specific_share,
-        HandoffRow.score, HandoffRow.tier, HandoffRow.rework, HandoffRow.submitted_at.is_not(None).label("submitted"),
+        HandoffRow.score, HandoffRow.tier, HandoffRow.rework,
+        col(HandoffRow.submitted_at).is_not(None).label("submitted"),
         millis_between(HandoffRow.intro_held_at, CLOSE).label("intro_ms"),
         millis_between(HandoffRow.kickoff_at, CLOSE).label("kickoff_ms"),
         millis_between(reviewed, HandoffRow.submitted_at).label("review_ms"),
@@ -262,7 +267,9 @@ def scorecard(session: Session, group_by: GroupBy, start: date | None, end: date
     population = window.with_only_columns(HandoffRow.workflow_id)
     ratings: dict[str, dict[str, float]] = defaultdict(dict)
     for rating in session.execute(
-        select(RatingRow.workflow_id, RatingRow.kind, RatingRow.value).where(RatingRow.workflow_id.in_(population))
+        select(col(RatingRow.workflow_id), col(RatingRow.kind), col(RatingRow.value)).where(
+            col(RatingRow.workflow_id).in_(population)
+        )
     ):
         ratings[rating.workflow_id][rating.kind] = float(rating.value)
     groups: dict[str, _Tally] = defaultdict(_Tally)
@@ -271,11 +278,11 @@ def scorecard(session: Session, group_by: GroupBy, start: date | None, end: date
         groups[row[1] or NO_GROUP].add(row, ratings.get(row[0], no_ratings))
     # SLA outcomes are counted by the database, per group: a breach stays a breach when the SLA is
     # later cancelled; pending and extended ones are unsettled and not counted.
-    breached = SlaRow.breached_at.is_not(None)
+    breached = col(SlaRow.breached_at).is_not(None)
     counted = (
         window.with_only_columns(
             _group(group_by), SlaRow.sla,
-            func.sum(case((and_(~breached, SlaRow.status == "met"), 1), else_=0)), func.sum(case((breached, 1), else_=0)),
+            func.sum(case((and_(~breached, col(SlaRow.status) == "met"), 1), else_=0)), func.sum(case((breached, 1), else_=0)),
         )
         .join_from(HandoffRow, SlaRow, SlaRow.workflow_id == HandoffRow.workflow_id)
         .group_by(_group(group_by), SlaRow.sla)

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col
 
 from domain.roles import SlaName
 from domain.state import DeadlineStatus, HandoffState, Outcome
@@ -23,6 +23,7 @@ from store.tables import (
     SlaRow,
     SurveyAnswerRow,
     TimelineRow,
+    table_of,
 )
 
 CSM_RATING = "csm_rating"
@@ -154,14 +155,16 @@ def record_state(session: Session, state: HandoffState) -> int:
     """
     begin_write(session)
     values = handoff_values(state)
-    previous_seq = session.scalar(select(HandoffRow.last_seq).where(HandoffRow.workflow_id == state.workflow_id))
+    previous_seq = session.scalar(
+        select(col(HandoffRow.last_seq)).where(col(HandoffRow.workflow_id) == state.workflow_id)
+    )
 
     stmt = insert_ignoring_conflicts(session, HandoffRow).values(values)
     stmt = stmt.on_conflict_do_update(
         index_elements=["workflow_id"],
         set_={name: stmt.excluded[name] for name in values if name != "workflow_id"},
-        where=HandoffRow.__table__.c.last_seq <= stmt.excluded.last_seq,
-    ).returning(HandoffRow.__table__.c.workflow_id)
+        where=table_of(HandoffRow).c.last_seq <= stmt.excluded.last_seq,
+    ).returning(table_of(HandoffRow).c.workflow_id)
     fresh = session.execute(stmt).first() is not None
 
     new_entries = [entry for entry in state.timeline if entry.seq > (previous_seq or 0)]
@@ -182,7 +185,7 @@ def record_state(session: Session, state: HandoffState) -> int:
             .values(rows)
             .on_conflict_do_nothing(index_elements=["workflow_id", "seq"])
         )
-        added = len(session.execute(inserted.returning(TimelineRow.__table__.c.id)).all())
+        added = len(session.execute(inserted.returning(table_of(TimelineRow).c.id)).all())
 
     if fresh:
         _upsert(session, SlaRow, _sla_values(state), ["workflow_id", "sla"])
@@ -203,10 +206,10 @@ def was_handed_off(session: Session, workflow_id: str) -> bool:
     A deal whose run ended lost may be won later (DECISIONS.md "Messages"), hence the outcome check.
     """
     found = session.scalar(
-        select(HandoffRow.workflow_id).where(
-            HandoffRow.workflow_id == workflow_id,
-            HandoffRow.won_at.is_not(None),
-            HandoffRow.outcome != Outcome.LOST.value,
+        select(col(HandoffRow.workflow_id)).where(
+            col(HandoffRow.workflow_id) == workflow_id,
+            col(HandoffRow.won_at).is_not(None),
+            col(HandoffRow.outcome) != Outcome.LOST.value,
         )
     )
     return found is not None
@@ -239,7 +242,7 @@ def record_churn(session: Session, account: str, churned_on: date, reason: str, 
         .values(row)
         .on_conflict_do_nothing(index_elements=["account", "churned_on"])
     )
-    return session.execute(stmt.returning(ChurnRow.__table__.c.id)).first() is not None
+    return session.execute(stmt.returning(table_of(ChurnRow).c.id)).first() is not None
 
 
 def record_survey_answers(session: Session, workflow_id: str, answers: dict[str, str], at: datetime) -> int:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Table, UniqueConstraint
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -154,3 +155,11 @@ class RoundRobinRow(SQLModel, table=True):
 
     team: str = Field(primary_key=True, max_length=200)
     position: int = 0
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a table model (its `__table__`, which SQLModel does not declare to type checkers)."""
+    table = sa_inspect(model).local_table
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a single table")
+    return table

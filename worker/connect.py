@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Mapping
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -26,9 +27,11 @@ def data_converter(env: Mapping[str, str] | None = None) -> DataConverter:
     return dataclasses.replace(pydantic_data_converter, payload_codec=codec)
 
 
-async def connect(env: Mapping[str, str] | None = None, **overrides) -> Client:
+async def connect(env: Mapping[str, str] | None = None, **overrides: Any) -> Client:
     """TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS and profiles, as the SDK reads them."""
-    config = ClientConfig.load_client_connect_config(override_env_vars=env)
+    # A plain dict: the overrides and the data converter are `Client.connect` arguments beyond the
+    # SDK's ClientConnectConfig TypedDict.
+    config: dict[str, Any] = dict(ClientConfig.load_client_connect_config(override_env_vars=env))
     config.setdefault("target_host", "localhost:7233")
     config.update(overrides)
     # The same environment that names the server names the codec keys, so a worker started with an

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
@@ -14,7 +15,7 @@ async def register_search_attributes(client: Client) -> list[str]:
 
     The time-skipping test server cannot list attributes, so there every attribute is added at once.
     """
-    wanted = {key.name: int(key.indexed_value_type) for key in search_attributes.ALL}
+    wanted = {key.name: IndexedValueType.ValueType(int(key.indexed_value_type)) for key in search_attributes.ALL}
     try:
         existing = await client.operator_service.list_search_attributes(
             ListSearchAttributesRequest(namespace=client.namespace)

@@ -221,6 +221,8 @@ class EffectRunner:
         state = self._machine.state
         child_id = post_check_workflow_id(state.workflow_id)
         close = state.deal.closed_at or state.facts.won_at
+        if close is None:  # the post-check deadline is only set once the deal is won
+            raise RuntimeError(f"{state.workflow_id}: a post-check before the deal was won")
         schedule = {
             m: self._policy.calendar.add(close, span)
             for m, span in self._policy.onboarding.schedule.items()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -30,7 +30,7 @@ class OnboardingTransitionWorkflow:
     @workflow.init
     def __init__(self, input: OnboardingInput) -> None:
         self._input = input
-        self._reached: dict[Milestone, object] = {}
+        self._reached: dict[Milestone, datetime] = {}
         self._notes: list[MilestoneReached] = []
         self._done: OnboardingSummary | None = None
         self._forwarding: list[asyncio.Task] = []

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
+from typing import Any
+
+from temporalio.common import SearchAttributeKey, SearchAttributePair, SearchAttributeUpdate, TypedSearchAttributes
 
 from domain.state import HandoffState
 
@@ -18,7 +20,19 @@ CSM = SearchAttributeKey.for_keyword("BatonCsm")
 SLA_BREACHED = SearchAttributeKey.for_bool("BatonSlaBreached")
 CLOSED_AT = SearchAttributeKey.for_datetime("BatonClosedAt")
 
-ALL = [DEAL_ID, ACCOUNT, CRM, APPROACH, PHASE, TIER, SCORE, AE, CSM, SLA_BREACHED, CLOSED_AT]
+ALL: list[SearchAttributeKey[Any]] = [
+    DEAL_ID,
+    ACCOUNT,
+    CRM,
+    APPROACH,
+    PHASE,
+    TIER,
+    SCORE,
+    AE,
+    CSM,
+    SLA_BREACHED,
+    CLOSED_AT,
+]
 
 
 def values(state: HandoffState) -> dict[str, object]:
@@ -40,10 +54,13 @@ def values(state: HandoffState) -> dict[str, object]:
     return {name: value for name, value in found.items() if value is not None}
 
 
-def pairs(found: dict[str, object]) -> list[SearchAttributePair]:
-    by_name = {key.name: key for key in ALL}
-    return [by_name[name].value_set(value) for name, value in found.items()]
+_BY_NAME: dict[str, SearchAttributeKey[Any]] = {key.name: key for key in ALL}
+
+
+def pairs(found: dict[str, object]) -> list[SearchAttributeUpdate[Any]]:
+    """The updates that set each found value (what `workflow.upsert_search_attributes` takes)."""
+    return [_BY_NAME[name].value_set(value) for name, value in found.items()]
 
 
 def typed(state: HandoffState) -> TypedSearchAttributes:
-    return TypedSearchAttributes(pairs(values(state)))
+    return TypedSearchAttributes([SearchAttributePair(_BY_NAME[name], value) for name, value in values(state).items()])

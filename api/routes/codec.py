@@ -37,7 +37,6 @@ UI_ORIGIN_VAR = "BATON_UI_ORIGIN"
 DEFAULT_UI_ORIGINS = "http://localhost:8233,http://127.0.0.1:8233"
 
 router = APIRouter(prefix=PREFIX, tags=["codec"])
-_NOT_CONFIGURED = object()
 
 
 class JsonPayload(BaseModel):
@@ -52,9 +51,9 @@ class JsonPayloads(BaseModel):
 def _codec(request: Request) -> EncryptionCodec:
     """Built once from the environment and kept on app.state (a test may set app.state.codec first)."""
     state = request.app.state
-    codec = getattr(state, "codec", _NOT_CONFIGURED)
-    if codec is _NOT_CONFIGURED:
-        codec = state.codec = codec_from_env(os.environ)
+    if not hasattr(state, "codec"):
+        state.codec = codec_from_env(os.environ)
+    codec: EncryptionCodec | None = state.codec
     if codec is None:
         raise HTTPException(404, "codec not configured: set BATON_CODEC_KEYS or BATON_CODEC_KEY_FILE")
     return codec
