@@ -35,11 +35,15 @@ def _session_cookie(database_url: str) -> tuple[str, list[tuple[str, str]]]:
         open_session(engine, token, READER, secrets.token_urlsafe(18), now, now + timedelta(hours=2))
         with Session(engine) as session:
             deals = session.execute(
-                select(col(HandoffRow.crm), col(HandoffRow.deal_id)).where(col(HandoffRow.outcome) == "open").limit(2000)
+                select(col(HandoffRow.crm), col(HandoffRow.deal_id))
+                .where(col(HandoffRow.outcome) == "open")
+                .limit(2000)
             ).all()
     finally:
         engine.dispose()
-    return f"{token}.{tokens.mac(SESSION_SECRET.encode(), 'session', token)}", [(crm, deal_id) for crm, deal_id in deals]
+    return f"{token}.{tokens.mac(SESSION_SECRET.encode(), 'session', token)}", [
+        (crm, deal_id) for crm, deal_id in deals
+    ]
 
 
 async def _timed(http: httpx.AsyncClient, path: str) -> float:
