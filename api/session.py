@@ -125,8 +125,9 @@ async def sign_in(
 def _same_site_form(request: Request) -> None:
     """The operator form has no CSRF token (the Temporal UI's own requests never post it): a browser
     names the page a form came from in Origin, and a page of another site is refused."""
-    origin = request.headers.get("origin")
-    if origin and origin != "null" and origin.rstrip("/") != str(request.base_url).rstrip("/"):
+    from api.pages.viewer import same_site
+
+    if not same_site(request):
         raise HTTPException(403, "this form was sent from another site")
 
 

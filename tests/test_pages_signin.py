@@ -194,3 +194,16 @@ async def test_a_person_removed_from_the_directory_is_signed_out(tmp_path):
         text = text.replace(", delegate: maria}", "}")
         directory.write_text(text)
         assert (await http.get("/me")).status_code == 303
+
+
+async def test_forms_from_another_site_are_refused_and_a_tls_proxy_is_not_another_site(tmp_path):
+    async with app_without_temporal(tmp_path) as (http, sender, _):
+        form = await http.get("/signin")
+        data = {"email": EMAILS["maria"], "csrf": csrf_of(form.text)}
+        assert (await http.post("/signin", data=data, headers={"Origin": "https://evil.example"})).status_code == 403
+        assert (await http.post("/signin", data=data, headers={"Origin": "https://test"})).status_code == 200
+        operator = await http.post("/auth/session", data={"key": "x"}, headers={"Origin": "https://evil.example"})
+        assert operator.status_code == 403
+        assert (
+            await http.post("/auth/session", data={"key": "x"}, headers={"Origin": "https://test"})
+        ).status_code == 401
