@@ -1,4 +1,4 @@
-"""Opening, finding and ending page sessions (store.session_tables); each call is one short transaction."""
+"""Opening, finding and ending page sessions (store.tables.PageSessionRow); each call is one short transaction."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from store.engine import session_scope
-from store.session_tables import PageSessionRow
+from store.tables import PageSessionRow
 
 
 def digest(secret: str) -> str:
