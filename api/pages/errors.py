@@ -13,6 +13,7 @@ class PageError(Exception):
 
 
 async def page_error(request: Request, err: Exception) -> Response:
+    # Imported here: render and viewer raise PageError, so they import this module first.
     from api.pages.render import render
     from api.pages.viewer import find_viewer
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -136,10 +135,3 @@ async def browser():
         launched = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield launched
         await launched.close()
-
-
-def publish_screenshots(target: Path) -> None:
-    """Copies the screenshots the README shows (run by hand after the browser tests)."""
-    target.mkdir(parents=True, exist_ok=True)
-    for shot in ARTIFACTS.glob("*.png"):
-        shutil.copy(shot, target / shot.name)
