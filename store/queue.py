@@ -59,28 +59,25 @@ def queue(
     offset: int = 0,
 ) -> QueuePage:
     horizon = now + soon
-    breaches = (
+    # One pass over the SLAs gives both instants, and the page carries the filtered count (a window),
+    # so 10,000 open handoffs are read once per page, not four times.
+    breached = col(SlaRow.status) == "breached"
+    sla_times = (
         select(
-            col(SlaRow.workflow_id),
-            func.min(func.coalesce(col(SlaRow.breached_at), col(SlaRow.due))).label("first_breach"),
+            col(SlaRow.workflow_id).label("workflow_id"),
+            func.min(case((breached, func.coalesce(col(SlaRow.breached_at), col(SlaRow.due))))).label("first_breach"),
+            func.min(case((col(SlaRow.status).in_(OPEN_SLA), col(SlaRow.due)))).label("next_due"),
         )
-        .where(col(SlaRow.status) == "breached")
         .group_by(col(SlaRow.workflow_id))
         .subquery()
     )
-    pending = (
-        select(col(SlaRow.workflow_id), func.min(col(SlaRow.due)).label("next_due"))
-        .where(col(SlaRow.status).in_(OPEN_SLA))
-        .group_by(col(SlaRow.workflow_id))
-        .subquery()
-    )
-    soon_due = and_(pending.c.next_due.is_not(None), pending.c.next_due <= horizon)
-    bucket = case((breaches.c.first_breach.is_not(None), 0), (soon_due, 1), else_=2)
-    instant = case((breaches.c.first_breach.is_not(None), breaches.c.first_breach), (soon_due, pending.c.next_due))
+    soon_due = and_(sla_times.c.next_due.is_not(None), sla_times.c.next_due <= horizon)
+    bucket = case((sla_times.c.first_breach.is_not(None), 0), (soon_due, 1), else_=2)
+    instant = case((sla_times.c.first_breach.is_not(None), sla_times.c.first_breach), (soon_due, sla_times.c.next_due))
     tier_rank = case(TIER_RANK, value=col(HandoffRow.tier), else_=2)
     conditions = [
         col(HandoffRow.outcome) == "open",
-        or_(breaches.c.first_breach.is_not(None), soon_due, col(HandoffRow.tier).in_(tuple(TIER_RANK))),
+        or_(sla_times.c.first_breach.is_not(None), soon_due, col(HandoffRow.tier).in_(tuple(TIER_RANK))),
     ]
     for column, value in (
         (col(HandoffRow.cs_team), where.team),
@@ -94,17 +91,21 @@ def queue(
         select(
             col(HandoffRow.workflow_id), col(HandoffRow.crm), col(HandoffRow.deal_id), col(HandoffRow.account), col(HandoffRow.ae),
             col(HandoffRow.csm), col(HandoffRow.cs_team), col(HandoffRow.approach), col(HandoffRow.phase), col(HandoffRow.tier),
-            col(HandoffRow.score), breaches.c.first_breach, pending.c.next_due,
+            col(HandoffRow.score), sla_times.c.first_breach, sla_times.c.next_due,
+            func.count().over().label("total"),  # the whole filtered count, in the same pass as the page
         )
-        .outerjoin(breaches, breaches.c.workflow_id == col(HandoffRow.workflow_id))
-        .outerjoin(pending, pending.c.workflow_id == col(HandoffRow.workflow_id))
+        .outerjoin(sla_times, sla_times.c.workflow_id == col(HandoffRow.workflow_id))
         .where(*conditions)
     )  # fmt: skip
-    total = session.execute(select(func.count()).select_from(joined.subquery())).scalar_one()
     ordered = joined.order_by(bucket, instant, tier_rank, col(HandoffRow.workflow_id)).limit(limit).offset(offset)
-    rows = [QueueRow(*row) for row in session.execute(ordered)]
+    found = session.execute(ordered).all()
+    rows = [QueueRow(*row[:-1]) for row in found]
+    if found:
+        total = int(found[0][-1])
+    else:  # past the last page: the count needs its own query
+        total = int(session.execute(select(func.count()).select_from(joined.subquery())).scalar_one())
     _explain(session, rows, now, horizon)
-    return QueuePage(rows=rows, total=int(total))
+    return QueuePage(rows=rows, total=total)
 
 
 def _explain(session: Session, rows: list[QueueRow], now: datetime, horizon: datetime) -> None:

@@ -45,3 +45,10 @@ def test_filters_and_pages(loaded):  # noqa: F811
             filtered = queue(session, NOW, QueueFilter(**{column.replace("cs_", ""): value}))
             assert filtered.rows and all(getattr(r, column) == value for r in filtered.rows)
         assert queue(session, NOW, QueueFilter(team="no such team")).total == 0
+
+
+def test_past_the_last_page_the_count_stays(loaded):  # noqa: F811
+    with Session(loaded.engine) as session:
+        everything = queue(session, NOW, QueueFilter())
+        beyond = queue(session, NOW, QueueFilter(), limit=50, offset=50)
+    assert beyond.rows == [] and beyond.total == everything.total > 0
