@@ -15,36 +15,83 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time
 from typing import Any, Protocol
 
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from temporalio import activity
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
+from domain.calendar import BusinessCalendar
+from domain.close_date import CloseValue, close_instant, order_created
+from domain.crm_fields import CrmFieldMap, default_crm_fields, map_properties
 from domain.deal import Deal
+from domain.document import DocumentPatch
 
-# Unlimited attempts: a CRM outage must delay the handoff, not fail it; the caller's
-# schedule-to-close bounds how long. Rejections stop early because they are non-retryable.
-CRM_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=5),
-    maximum_attempts=0,
-)
-CRM_TIMEOUT = timedelta(seconds=30)
-
+# The workflows call these activities under workflows/call_policy.py: unlimited attempts, bounded by
+# each call's schedule-to-close, so a CRM outage delays a handoff rather than failing it. What no retry
+# can fix is raised non-retryable here, with one of these types, and stops at once.
 CRM_REJECTED = "CrmRejected"  # the CRM answered 4xx (not 429): retrying the same request cannot help
 CRM_BAD_DATA = "CrmBadData"  # what the CRM holds does not fit a Deal (or the request does not fit the CRM)
 
 
 class CrmUnavailable(Exception):
-    """429, 5xx or no answer at all: a plain exception, so Temporal retries it under CRM_RETRY."""
+    """429, 5xx or no answer at all: a plain exception, so Temporal retries it."""
 
 
 class FetchDeal(BaseModel):
+    """The deal to read. `calendar` and `learned_at` place a date-only close (domain.close_date);
+    `fields` maps the CRM's properties to deal facts. All three are absent in runs started before
+    they existed: a date then reads as midnight UTC and only the standard fields are read."""
+
     deal: Deal
+    calendar: BusinessCalendar | None = None
+    learned_at: datetime | None = None
+    fields: CrmFieldMap | None = None
+
+
+class CrmRecord(BaseModel):
+    """A deal as a CRM client reads it, before the policy's rules apply: standard fields as the Deal
+    names them, the close as the CRM stores it, and every property for the mapping."""
+
+    fields: dict[str, Any]
+    close: CloseValue | None = None
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+
+class FetchedDeal(Deal):
+    """The fetched deal, and the document fields the CRM's mapped properties hold: they change the
+    handoff document and never submit it. A result recorded before this field existed reads as None."""
+
+    crm_document: DocumentPatch | None = None
+    crm_submitted: bool = Field(default=False, description="the mapped 'submitted' property is true")
+
+    def deal(self) -> Deal:
+        return Deal.model_validate(self.model_dump(exclude={"crm_document", "crm_submitted"}))
+
+
+def mapping_for(request: FetchDeal) -> CrmFieldMap | None:
+    """The request's mapping; a run started before mappings existed gets its CRM's standard one."""
+    return request.fields if request.fields is not None else default_crm_fields().get(request.deal.crm)
+
+
+def record_to_deal(deal: Deal, record: CrmRecord, request: FetchDeal) -> Deal:
+    """The one place a fetched record becomes a Deal: the close-date rule, then the field mapping."""
+    mapped = map_properties(record.properties, mapping_for(request))
+    fields = {**mapped.deal_fields, **record.fields}
+    close = record.close
+    if close is not None:
+        if request.calendar is None:  # a run started before the rule: a date reads as midnight UTC
+            closed_at = close if isinstance(close, datetime) else datetime.combine(close, time(), UTC)
+        else:
+            closed_at = close_instant(close, request.calendar, request.learned_at)
+        fields["closed_at"] = closed_at
+        calendar = request.calendar or BusinessCalendar(timezone="UTC")
+        fields["created_at"] = order_created(
+            fields.get("created_at"), closed_at, not isinstance(close, datetime), calendar
+        )
+    present = {name: value for name, value in fields.items() if value not in (None, "")}
+    return Deal(crm=deal.crm, deal_id=deal.deal_id, **consistent_deal_fields(present))
 
 
 class CrmTask(BaseModel):
@@ -84,7 +131,7 @@ class CrmWriteResult(BaseModel):
 class CrmClient(Protocol):
     """One CRM. Raises CrmUnavailable when it may work later, ApplicationError(type=CRM_REJECTED) when not."""
 
-    async def fetch_deal(self, deal: Deal) -> Deal: ...
+    async def fetch_deal(self, deal: Deal, fields: CrmFieldMap | None = None) -> CrmRecord | None: ...
 
     async def create_task(self, task: CrmTask) -> CrmWriteResult: ...
 
@@ -96,8 +143,8 @@ class CrmClient(Protocol):
 class NoopCrm:
     """Stands in for a CRM Baton has no credentials for, so a handoff still runs on the event's data."""
 
-    async def fetch_deal(self, deal: Deal) -> Deal:
-        return deal
+    async def fetch_deal(self, deal: Deal, fields: CrmFieldMap | None = None) -> CrmRecord | None:
+        return None
 
     async def create_task(self, task: CrmTask) -> CrmWriteResult:
         return CrmWriteResult(crm=task.deal.crm, done=False, detail="no CRM client configured")
@@ -140,13 +187,19 @@ def merge_deal(event: Deal, fetched: Deal) -> Deal:
 
 @contextmanager
 def _bad_data(crm: str, what: str) -> Iterator[None]:
-    # A value that does not parse will not parse on the next attempt either; under CRM_RETRY's
+    # A value that does not parse will not parse on the next attempt either; under the workflows'
     # unlimited attempts it would otherwise retry until schedule-to-close.
     try:
         yield
     except (ValueError, KeyError, TypeError) as err:
+        # pydantic's message quotes the input, which may be a contact's data: name the fields only.
+        detail = (
+            "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors(include_input=False))
+            if isinstance(err, ValidationError)
+            else str(err)
+        )
         raise ApplicationError(
-            f"{crm} {what}: unusable data ({type(err).__name__})", str(err)[:500], non_retryable=True, type=CRM_BAD_DATA
+            f"{crm} {what}: unusable data ({type(err).__name__})", detail[:500], non_retryable=True, type=CRM_BAD_DATA
         ) from err
 
 
@@ -165,10 +218,15 @@ class CrmActivities:
             await client.aclose()
 
     @activity.defn(name="crm_fetch_deal")
-    async def fetch_deal(self, request: FetchDeal) -> Deal:
+    async def fetch_deal(self, request: FetchDeal) -> FetchedDeal:
         deal = request.deal
         with _bad_data(deal.crm, f"deal {deal.deal_id}"):
-            return merge_deal(deal, await self.client(deal.crm).fetch_deal(deal))
+            record = await self.client(deal.crm).fetch_deal(deal, mapping_for(request))
+            if record is None:
+                return FetchedDeal(**deal.model_dump())
+            merged = merge_deal(deal, record_to_deal(deal, record, request))
+            mapped = map_properties(record.properties, mapping_for(request))
+            return FetchedDeal(**merged.model_dump(), crm_document=mapped.document, crm_submitted=mapped.submitted)
 
     @activity.defn(name="crm_create_task")
     async def create_task(self, task: CrmTask) -> CrmWriteResult:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import httpx
@@ -13,37 +12,25 @@ from temporalio.exceptions import ApplicationError
 from activities.crm import (
     CRM_REJECTED,
     CommissionRelease,
-    CrmClient,
+    CrmRecord,
     CrmTask,
     CrmUnavailable,
     CrmWriteResult,
-    consistent_deal_fields,
 )
-from domain.deal import Deal, DealType
+from domain.crm_fields import CrmFieldMap
+from domain.crm_time import parse_close, parse_instant
+from domain.deal import Deal
 
-# Below CRM_TIMEOUT, so a hung request fails inside the attempt and is retried, with room for a
-# second request (HubSpot and Salesforce read the account name separately).
+# Below the workflows' ATTEMPT_TIMEOUT (workflows/call_policy.py), so a hung request fails inside the
+# attempt and is retried, with room for a second request (HubSpot and Salesforce read the account name
+# separately).
 HTTP_TIMEOUT = httpx.Timeout(10.0)
 
-_SALESFORCE_USER_ID = re.compile(r"^005[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?$")
+_SALESFORCE_USER_ID = re.compile(r"005[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?")
 
 
-def parse_time(value: Any) -> datetime | None:
-    """ISO 8601 (with or without offset), a bare date, or epoch milliseconds; CRMs store UTC."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
-        return datetime.fromtimestamp(int(value) / 1000, UTC)
-    if len(value) == 10:
-        return datetime.combine(date.fromisoformat(value), time(), UTC)
-    parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _deal(deal: Deal, fields: dict[str, Any]) -> Deal:
-    # Fields the CRM left empty stay at the Deal's defaults, so the event's values can fill them.
-    present = {name: value for name, value in fields.items() if value not in (None, "")}
-    return Deal(crm=deal.crm, deal_id=deal.deal_id, **consistent_deal_fields(present))
+def _time(value: Any) -> datetime | None:
+    return None if value in (None, "") else parse_instant(value)
 
 
 class _HttpCrm:
@@ -83,10 +70,8 @@ class _HttpCrm:
 
 class HubSpotCrm(_HttpCrm):
     name = "hubspot"
-    DEAL_PROPERTIES = (
-        "dealname,amount,deal_currency_code,dealstage,createdate,closedate,dealtype,hubspot_owner_id,hs_acv"
-    )
-    TYPES = {"newbusiness": DealType.NEW_BUSINESS, "existingbusiness": DealType.EXPANSION}
+    DEAL_PROPERTIES = ("dealname", "amount", "deal_currency_code", "dealstage", "createdate", "closedate")
+    OWNER = "hubspot_owner_id"
     TASK_TO_DEAL = 216  # HubSpot-defined association type id
 
     def __init__(
@@ -100,9 +85,11 @@ class HubSpotCrm(_HttpCrm):
         super().__init__(base_url, {"Authorization": f"Bearer {token}"}, http)
         self.hold_property = hold_property
 
-    async def fetch_deal(self, deal: Deal) -> Deal:
+    async def fetch_deal(self, deal: Deal, fields: CrmFieldMap | None = None) -> CrmRecord:
         what = f"deal {deal.deal_id}"
-        params = {"properties": self.DEAL_PROPERTIES, "associations": "companies"}
+        # HubSpot returns only the properties named; the mapping's are asked for beside the standard ones.
+        names = dict.fromkeys([*self.DEAL_PROPERTIES, self.OWNER, *(fields.properties() if fields else [])])
+        params = {"properties": ",".join(names), "associations": "companies"}
         body = await self._call("GET", f"/crm/v3/objects/deals/{deal.deal_id}", what, params=params)
         props = body["properties"]
         account = props.get("dealname")
@@ -111,22 +98,17 @@ class HubSpotCrm(_HttpCrm):
                 "GET", f"/crm/v3/objects/companies/{company_id}", f"company of {what}", params={"properties": "name"}
             )
             account = company["properties"].get("name") or account
-        dealtype = (props.get("dealtype") or "").lower()
-        # Only the first two are HubSpot's own options; portals often add a renewal one.
-        deal_type = self.TYPES.get(dealtype, DealType.RENEWAL if "renewal" in dealtype else None)
-        return _deal(
-            deal,
-            {
+        return CrmRecord(
+            fields={
                 "account": account,
                 "amount": float(props["amount"]) if props.get("amount") else None,
                 "currency": props.get("deal_currency_code"),
-                "acv": float(props.get("hs_acv") or 0) or None,  # 0 when the deal has no recurring line items
                 "stage": props.get("dealstage"),
-                "created_at": parse_time(props.get("createdate")),
-                "closed_at": parse_time(props.get("closedate")),
-                "deal_type": deal_type,
-                "ae": props.get("hubspot_owner_id"),
+                "created_at": _time(props.get("createdate")),
+                "ae": props.get(self.OWNER),
             },
+            close=parse_close(props.get("closedate"), midnight_utc_is_date=True),
+            properties=props,
         )
 
     @staticmethod
@@ -164,7 +146,6 @@ class HubSpotCrm(_HttpCrm):
 
 class SalesforceCrm(_HttpCrm):
     name = "salesforce"
-    TYPES = {"new business": DealType.NEW_BUSINESS, "renewal": DealType.RENEWAL}
 
     def __init__(
         self,
@@ -179,7 +160,7 @@ class SalesforceCrm(_HttpCrm):
         super().__init__(base_url, {"Authorization": f"Bearer {token}"}, http)
         self.hold_field = hold_field
 
-    async def fetch_deal(self, deal: Deal) -> Deal:
+    async def fetch_deal(self, deal: Deal, fields: CrmFieldMap | None = None) -> CrmRecord:
         what = f"deal {deal.deal_id}"
         # No `fields=` filter: naming CurrencyIsoCode is a 400 in orgs without multi-currency.
         opp = await self._call("GET", f"/sobjects/Opportunity/{deal.deal_id}", what)
@@ -189,21 +170,17 @@ class SalesforceCrm(_HttpCrm):
                 "GET", f"/sobjects/Account/{opp['AccountId']}", f"account of {what}", params={"fields": "Name"}
             )
             account = acc.get("Name") or account
-        sf_type = (opp.get("Type") or "").strip().lower()
-        # "Existing Customer - Upgrade / Replacement / Downgrade": all sold to a current customer.
-        deal_type = DealType.EXPANSION if sf_type.startswith("existing customer") else self.TYPES.get(sf_type)
-        return _deal(
-            deal,
-            {
+        return CrmRecord(
+            fields={
                 "account": account,
                 "amount": opp.get("Amount"),
                 "currency": opp.get("CurrencyIsoCode"),
                 "stage": opp.get("StageName"),
-                "created_at": parse_time(opp.get("CreatedDate")),
-                "closed_at": parse_time(opp.get("CloseDate")),
-                "deal_type": deal_type,
+                "created_at": _time(opp.get("CreatedDate")),
                 "ae": opp.get("OwnerId"),
             },
+            close=parse_close(opp.get("CloseDate")),
+            properties=opp,
         )
 
     async def create_task(self, task: CrmTask) -> CrmWriteResult:
@@ -213,7 +190,7 @@ class SalesforceCrm(_HttpCrm):
             "WhatId": task.deal.deal_id,
         }
         # An owner that is not a User id (e.g. an email) would be rejected; the API user then owns it.
-        if _SALESFORCE_USER_ID.match(task.owner):
+        if _SALESFORCE_USER_ID.fullmatch(task.owner):
             payload["OwnerId"] = task.owner
         if task.due:
             payload["ActivityDate"] = task.due.astimezone(UTC).date().isoformat()
@@ -241,22 +218,23 @@ class PipedriveCrm(_HttpCrm):
         super().__init__(base_url, {"x-api-token": api_token}, http)
         self.hold_field = hold_field
 
-    async def fetch_deal(self, deal: Deal) -> Deal:
+    async def fetch_deal(self, deal: Deal, fields: CrmFieldMap | None = None) -> CrmRecord:
         body = await self._call("GET", f"/api/v2/deals/{_numeric(deal)}", f"deal {deal.deal_id}")
         data = body["data"]
         # Won and lost are statuses in Pipedrive, not stages; StagePolicy lists them as "won"/"lost".
         stage = data["status"] if data.get("status") in ("won", "lost") else data.get("stage_id")
-        return _deal(
-            deal,
-            {
+        custom = data.get("custom_fields") if isinstance(data.get("custom_fields"), dict) else {}
+        return CrmRecord(
+            fields={
                 "account": data.get("title"),
                 "amount": data.get("value"),
                 "currency": data.get("currency"),
                 "stage": None if stage is None else str(stage),
-                "created_at": parse_time(data.get("add_time")),
-                "closed_at": parse_time(data.get("won_time") or data.get("close_time")),
+                "created_at": _time(data.get("add_time")),
                 "ae": None if data.get("owner_id") is None else str(data["owner_id"]),
             },
+            close=parse_close(data.get("won_time") or data.get("close_time")),
+            properties={**{k: v for k, v in data.items() if k != "custom_fields"}, **custom},
         )
 
     async def create_task(self, task: CrmTask) -> CrmWriteResult:
@@ -292,38 +270,3 @@ def _iso(moment: datetime) -> str:
 
 def _unassigned(task: CrmTask, assigned: bool) -> str:
     return "" if assigned or not task.owner else f" (owner {task.owner!r} is not a {task.deal.crm} user id; unassigned)"
-
-
-def crm_clients_from_env(env: Mapping[str, str]) -> dict[str, CrmClient]:
-    """A client per CRM whose credentials are set; a half-configured CRM is an error, not a silent no-op."""
-
-    def get(name: str) -> str:
-        return (env.get(name) or "").strip()
-
-    clients: dict[str, CrmClient] = {}
-    if token := get("BATON_HUBSPOT_TOKEN"):
-        clients["hubspot"] = HubSpotCrm(
-            token,
-            get("BATON_HUBSPOT_API_URL") or "https://api.hubapi.com",
-            hold_property=get("BATON_HUBSPOT_HOLD_PROPERTY") or "baton_commission_hold",
-        )
-    instance_url, sf_token = get("BATON_SALESFORCE_INSTANCE_URL"), get("BATON_SALESFORCE_TOKEN")
-    if bool(instance_url) != bool(sf_token):
-        missing = "BATON_SALESFORCE_TOKEN" if instance_url else "BATON_SALESFORCE_INSTANCE_URL"
-        raise ValueError(
-            f"Salesforce needs both BATON_SALESFORCE_INSTANCE_URL and BATON_SALESFORCE_TOKEN; {missing} is unset"
-        )
-    if instance_url:
-        clients["salesforce"] = SalesforceCrm(
-            instance_url,
-            sf_token,
-            get("BATON_SALESFORCE_API_VERSION") or "v61.0",
-            hold_field=get("BATON_SALESFORCE_HOLD_FIELD") or "Baton_Commission_Hold__c",
-        )
-    if token := get("BATON_PIPEDRIVE_API_TOKEN"):
-        clients["pipedrive"] = PipedriveCrm(
-            token,
-            get("BATON_PIPEDRIVE_API_URL") or "https://api.pipedrive.com",
-            hold_field=get("BATON_PIPEDRIVE_HOLD_FIELD") or "baton_commission_hold",
-        )
-    return clients

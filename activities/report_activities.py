@@ -10,7 +10,6 @@ from sqlmodel import Session
 from temporalio import activity
 
 from store import governance as gov
-from store.engine import make_engine
 from store.governance import GovernanceReport
 
 
@@ -34,10 +33,6 @@ class ReportActivities:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-
-    @classmethod
-    def from_url(cls, url: str | None = None) -> ReportActivities:
-        return cls(make_engine(url))
 
     @activity.defn(name="report_governance")
     def governance(self, request: GovernanceRequest) -> GovernanceReview:

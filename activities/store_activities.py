@@ -6,12 +6,18 @@ from datetime import date
 
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DataError, IntegrityError
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
-from domain.policy import CsTeam
 from domain.state import HandoffState
+from domain.teams import CsTeam
 from store import assignment, repository
-from store.engine import make_engine, session_scope
+from store.engine import session_scope
+
+# The database refused the values themselves (too long, out of range, a constraint): the same write
+# would be refused on every attempt, and retrying it for ever would hold the handoff's read model back.
+STORE_REFUSED = "StoreRefused"
 
 
 class AssignCsm(BaseModel):
@@ -32,14 +38,19 @@ class StoreActivities:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    @classmethod
-    def from_url(cls, url: str | None = None) -> StoreActivities:
-        return cls(make_engine(url))
-
     @activity.defn(name="store_record")
     def record(self, state: HandoffState) -> int:
-        with session_scope(self.engine, write=True) as session:
-            return repository.record_state(session, state)
+        try:
+            with session_scope(self.engine, write=True) as session:
+                return repository.record_state(session, state)
+        except (DataError, IntegrityError, ValueError, OverflowError) as err:
+            # The type names the problem; the database's message quotes the values, which may be a
+            # contact's data, so it stays out of the history.
+            raise ApplicationError(
+                f"the read model refused this handoff's values ({type(err).__name__})",
+                non_retryable=True,
+                type=STORE_REFUSED,
+            ) from None
 
     @activity.defn(name="store_assign_csm")
     def assign_csm(self, request: AssignCsm) -> CsmChoice:

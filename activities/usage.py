@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Protocol
 
 import httpx
@@ -70,8 +69,3 @@ class UsageActivities:
         if users is None:
             return UsageReport(measured=False, source=self._source.name)
         return UsageReport(measured=True, active_users=users, source=self._source.name)
-
-
-def usage_source_from_env(env: Mapping[str, str]) -> UsageSource:
-    url = env.get("BATON_USAGE_URL")
-    return HttpUsageSource(url, env.get("BATON_USAGE_TOKEN", "")) if url else NoUsageSource()

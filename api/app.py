@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,7 +9,7 @@ from fastapi import FastAPI
 from opentelemetry.trace import Tracer
 from temporalio.client import Client
 
-from api import errors, limits, logging_setup, metrics, pages, session, tracing
+from api import errors, limits, metrics, pages, session, tracing
 from api.routes import (
     codec,
     events,
@@ -23,10 +22,11 @@ from api.routes import (
     webhooks_salesforce,
 )  # fmt: skip
 from api.settings import ApiSettings, get_settings
-from cli.policy_file import read_policy
+from infra.log_format import configure_logging_from_settings, redact_logged_urls
+from infra.policy_file import read_policy
+from infra.temporal_client import connect
+from infra.tracing import flush_traces, tracer_from_settings, tracing_interceptors
 from store.engine import make_engine
-from worker.connect import connect
-from worker.tracing import flush_traces, tracer_from_env, tracing_interceptors
 
 DESCRIPTION = """Baton's ingestion and handoff API.
 
@@ -35,20 +35,25 @@ roles (`crm`, `ae`, `cs_lead`, `operator`) are configured as hashes in `BATON_AP
 endpoint's description names the roles it accepts. Health checks are unauthenticated."""
 
 
+SERVICE_NAME = "baton-api"
+
+
 def create_app(
     settings: ApiSettings | None = None, client: Client | None = None, tracer: Tracer | None = None
 ) -> FastAPI:
-    """`tracer` defaults to the environment's (worker.tracing: none unless an OTLP endpoint is set);
-    a `client` passed in brings its own interceptors."""
-    tracer = tracer if tracer is not None else tracer_from_env(os.environ, "baton-api")
+    """`settings` default to the environment's (api.settings), read here, when the app is made;
+    `tracer` to the settings' (none unless an OTLP endpoint is set); a `client` passed in brings its own
+    interceptors."""
+    settings = settings or get_settings()
+    tracer = tracer if tracer is not None else tracer_from_settings(settings, SERVICE_NAME)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.settings = settings or get_settings()
+        app.state.settings = settings
         # Lazy: the API starts (and /readyz says why it is not ready) while Temporal is still down.
-        app.state.client = client or await connect(lazy=True, interceptors=tracing_interceptors(tracer))
-        app.state.policy = read_policy(app.state.settings.policy_file)
-        app.state.engine = make_engine(app.state.settings.database_url)
+        app.state.client = client or await connect(settings.codec, lazy=True, interceptors=tracing_interceptors(tracer))
+        app.state.policy = read_policy(settings.policy_file)
+        app.state.engine = make_engine(settings.database_url)
         try:
             yield
         finally:
@@ -60,7 +65,7 @@ def create_app(
         title="Baton", version="0.1.0", description=DESCRIPTION, lifespan=lifespan, docs_url=None, redoc_url=None
     )
     errors.install(app)
-    limits.install(app)  # BATON_MAX_BODY_BYTES: 413 before a route reads the body
+    limits.install(app, settings.max_body_bytes)  # 413 before a route reads the body
     for module in (
         health,
         webhooks_hubspot,
@@ -72,10 +77,11 @@ def create_app(
     ):
         app.include_router(module.router)
     app.include_router(reports.router)
-    codec.install(app)  # /codec/encode, /codec/decode and their CORS for the Temporal UI
+    codec.install(app, settings.ui_origin)  # /codec/encode, /codec/decode and their CORS for the Temporal UI
     app.include_router(session.router)  # browser sign-in, so the UI reaches the codec with a cookie
     pages.install(app)  # the people's pages, their sign-in, /docs; hardening headers on every response
     metrics.install(app)  # /metrics (unauthenticated) and the per-route request metrics
     tracing.install(app, tracer)  # outermost: the request's span covers everything else
-    logging_setup.configure_logging_from_env()  # JSON lines when BATON_LOG_FORMAT=json
+    configure_logging_from_settings(settings)  # JSON lines when BATON_LOG_FORMAT=json
+    redact_logged_urls()  # ?token= (Salesforce Outbound Messages) never reaches a log
     return app

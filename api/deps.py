@@ -1,4 +1,4 @@
-"""What routes receive: the one Temporal client, the policy, the store, the caller's roles, a handle."""
+"""What routes receive: the one Temporal client, the settings, the store, the caller's roles, a handle."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from temporalio.client import Client, WorkflowHandle
 from api.ingest import Ingest
 from api.settings import ApiSettings
 from domain.ids import check_crm_name, check_deal_id, handoff_workflow_id, normalise_salesforce_id
-from domain.policy import Policy
 from domain.state import HandoffState
 from workflows.handoff import DealHandoffWorkflow
 
@@ -28,17 +27,12 @@ def _settings(request: Request) -> ApiSettings:
     return request.app.state.settings
 
 
-def _policy(request: Request) -> Policy:
-    return request.app.state.policy
-
-
 def _engine(request: Request) -> Engine:
     return request.app.state.engine
 
 
 ClientDep = Annotated[Client, Depends(_client)]
 SettingsDep = Annotated[ApiSettings, Depends(_settings)]
-PolicyDep = Annotated[Policy, Depends(_policy)]
 StoreDep = Annotated[Engine, Depends(_engine)]
 
 _bearer = HTTPBearer(auto_error=False, description="an API key; its roles are configured in BATON_API_KEYS")

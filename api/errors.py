@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Awaitable, Callable
 from typing import TypeVar, cast
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.types import HTTPExceptionHandler
@@ -29,11 +31,43 @@ class TemporalUnavailable(Exception):
     """Temporal (or every worker) did not answer in time: the caller should retry."""
 
 
+# What each Temporal RPC status means for the caller. A status missing here is Temporal's own failure.
+_RPC_ANSWERS: dict[RPCStatusCode, tuple[int, str]] = {
+    RPCStatusCode.NOT_FOUND: (404, "no such handoff"),
+    # A request Temporal refuses as malformed (a forged page token, a query it cannot run) will be
+    # refused again: the caller must change it.
+    RPCStatusCode.INVALID_ARGUMENT: (400, "Temporal refused the request as invalid"),
+    RPCStatusCode.OUT_OF_RANGE: (400, "Temporal refused the request as out of range"),
+    RPCStatusCode.ALREADY_EXISTS: (409, "it already exists"),
+    RPCStatusCode.FAILED_PRECONDITION: (409, "not possible where the handoff stands"),
+    RPCStatusCode.RESOURCE_EXHAUSTED: (429, "Temporal is rate limiting; retry later"),
+    RPCStatusCode.UNAVAILABLE: (503, "Temporal is unreachable; retry later"),
+    RPCStatusCode.DEADLINE_EXCEEDED: (503, "Temporal did not answer in time; retry later"),
+    RPCStatusCode.CANCELLED: (503, "the call to Temporal was cancelled; retry later"),
+    RPCStatusCode.ABORTED: (503, "the call to Temporal was aborted; retry later"),
+    # A Temporal server without the feature (the time-skipping test server has no visibility API).
+    RPCStatusCode.UNIMPLEMENTED: (501, "this Temporal server does not support the request"),
+    # Baton's own credentials or Temporal's server: nothing the caller can fix or retry away soon.
+    RPCStatusCode.UNAUTHENTICATED: (502, "Temporal refused Baton's credentials"),
+    RPCStatusCode.PERMISSION_DENIED: (502, "Temporal refused Baton's credentials"),
+}
+_RETRYABLE = {429, 503}
+
+
+def _from_temporal_bridge(err: BaseException) -> bool:
+    """The SDK's native layer raises a plain RuntimeError (no type of its own) when a lazily connected
+    client cannot connect; the frame that raised it says it came from there."""
+    frames = traceback.extract_tb(err.__traceback__)
+    return bool(frames) and "temporalio" in frames[-1].filename.replace("\\", "/").split("/")
+
+
 def is_unreachable(err: BaseException) -> bool:
-    """A lazily connected client reports a refused connection as RuntimeError, not RPCError."""
-    return isinstance(err, TemporalUnavailable) or (
-        isinstance(err, RuntimeError) and str(err).startswith("Failed client connect")
-    )
+    """Classified by type and origin, never by message text."""
+    if isinstance(err, TemporalUnavailable):
+        return True
+    if isinstance(err, RPCError):
+        return _RPC_ANSWERS.get(err.status, (0, ""))[0] == 503
+    return type(err) is RuntimeError and _from_temporal_bridge(err)
 
 
 def unavailable(detail: str = "Temporal is unreachable; retry later") -> JSONResponse:
@@ -49,9 +83,8 @@ async def _update_failed(_: Request, err: WorkflowUpdateFailedError) -> JSONResp
 
 
 async def _rpc_error(_: Request, err: RPCError) -> JSONResponse:
-    if err.status == RPCStatusCode.NOT_FOUND:
-        return JSONResponse({"detail": "no such handoff"}, status_code=404)
-    return unavailable()
+    status, detail = _RPC_ANSWERS.get(err.status, (502, "Temporal failed the request"))
+    return JSONResponse({"detail": detail}, status_code=status, headers=RETRY_AFTER if status in _RETRYABLE else None)
 
 
 async def _runtime_error(request: Request, err: RuntimeError) -> JSONResponse:
@@ -78,6 +111,13 @@ async def _validation_error(_: Request, err: ValidationError) -> JSONResponse:
     return JSONResponse({"detail": errors}, status_code=422)
 
 
+async def _request_validation_error(_: Request, err: RequestValidationError) -> JSONResponse:
+    """FastAPI's own handler echoes each bad input back: a NaN there cannot be written as JSON (a 500),
+    and the input may be a contact's data. The field and the reason are enough."""
+    errors = [{"type": e.get("type"), "loc": list(e.get("loc", ())), "msg": e.get("msg")} for e in err.errors()]
+    return JSONResponse({"detail": errors}, status_code=422)
+
+
 E = TypeVar("E", bound=Exception)
 
 
@@ -95,3 +135,4 @@ def install(app: FastAPI) -> None:
     _handle(app, PayloadError, _payload_error)
     _handle(app, SignatureError, _signature_error)
     _handle(app, ValidationError, _validation_error)
+    _handle(app, RequestValidationError, _request_validation_error)

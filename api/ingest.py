@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeGuard
 
 from sqlalchemy import select
@@ -20,10 +20,13 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import TemporalUnavailable
-from api.ingest_plan import EventOutcome, Outcome, Planned, plan, summary
+from api.ingest_plan import DOCUMENT, EventOutcome, Outcome, Planned, plan, summary
+from domain.crm_fields import CrmDocumentChange
+from domain.document import DocumentPatch
 from domain.events import DealEvent
 from domain.messages import StageChanged
 from domain.policy import Policy
+from domain.stages import StageKind
 from domain.state import Outcome as HandoffOutcome
 from domain.state import Phase
 from store.engine import session_scope
@@ -31,9 +34,8 @@ from store.repository import was_handed_off
 from store.tables import HandoffRow
 from workflows import search_attributes
 from workflows.handoff import DealHandoffWorkflow, HandoffInput
+from workflows.message_names import HandoffSignal
 
-# The SDK takes a start signal by name only; the handler's own name keeps a rename from drifting.
-STAGE_CHANGED = DealHandoffWorkflow.stage_changed.__name__
 _START_KIND = "baton_start"
 CONCURRENT_DEALS = 16
 # One deal's start decisions run one at a time in this process. A CRM redelivers a won event in bursts
@@ -80,7 +82,7 @@ class Ingest:
     async def run(self, events: list[DealEvent]) -> list[EventOutcome]:
         """Deals run side by side (a batch of 100 must beat HubSpot's 5-second timeout); one deal's
         events run in order, so a pre-close stage followed by the win in one batch stays in order."""
-        planned = plan(events, self.policy)
+        planned = plan(events, self.policy, learned_at=datetime.now(UTC))
         by_deal: dict[str, list[int]] = {}
         for index, item in enumerate(planned):
             by_deal.setdefault(item.workflow_id, []).append(index)
@@ -108,14 +110,16 @@ class Ingest:
         ]
 
     async def _one(self, item: Planned) -> Outcome:
-        if item.kind == "won":
+        if item.kind is StageKind.WON:
             async with _deal_lock(item.workflow_id):
                 return await self._won(item)
-        if item.kind == "pre_close":
+        if item.kind is StageKind.PRE_CLOSE:
             async with _deal_lock(item.workflow_id):
                 return await self._pre_close(item)
-        if item.kind == "lost":
+        if item.kind is StageKind.LOST:
             return await self._lost(item)
+        if item.kind == DOCUMENT:
+            return await self._document(item)
         return Outcome.IGNORED
 
     async def _won(self, item: Planned) -> Outcome:
@@ -158,7 +162,7 @@ class Ingest:
 
     async def _lost(self, item: Planned) -> Outcome:
         handle = self.client.get_workflow_handle_for(DealHandoffWorkflow.run, item.workflow_id)
-        signal = StageChanged(stage=item.event.stage, kind="lost", at=item.event.occurred_at)
+        signal = StageChanged(stage=item.event.stage, kind=StageKind.LOST, at=item.event.occurred_at)
         try:
             await self._bounded(handle.signal(DealHandoffWorkflow.stage_changed, signal, rpc_timeout=self.rpc_timeout))
         except RPCError as err:
@@ -167,11 +171,28 @@ class Ingest:
             return Outcome.IGNORED
         return Outcome.ENDED
 
+    async def _document(self, item: Planned) -> Outcome:
+        """Document properties changed in the CRM reach a running handoff as a signal (the system, not a
+        person, sends it: DECISIONS.md "Messages"); a deal with no running handoff has nothing to change."""
+        handle = self.client.get_workflow_handle_for(DealHandoffWorkflow.run, item.workflow_id)
+        change = CrmDocumentChange(
+            fields=item.crm_document or DocumentPatch(), submit=item.submit, at=item.event.occurred_at
+        )
+        try:
+            await self._bounded(
+                handle.signal(DealHandoffWorkflow.crm_document_changed, change, rpc_timeout=self.rpc_timeout)
+            )
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
+            return Outcome.IGNORED
+        return Outcome.DOCUMENT_UPDATED
+
     async def _start(self, item: Planned, reuse: WorkflowIDReusePolicy, new_only: bool = False) -> str | None:
         """Signal-with-start: a new run from the event, or the event signalled to the running one.
         `new_only`: a plain start that raises WorkflowAlreadyStartedError if a run exists (a new run
         needs no signal: its input carries the event)."""
-        won = item.kind == "won"
+        won = item.kind is StageKind.WON
         event = item.event
         deal = item.deal
         if deal is None:  # `plan` gives won and pre-close events (the only ones started) their deal
@@ -181,10 +202,11 @@ class Ingest:
             {}
             if new_only
             else {
-                "start_signal": STAGE_CHANGED,
+                # The SDK takes a start signal by name only: the name the handler is registered under.
+                "start_signal": HandoffSignal.STAGE_CHANGED,
                 "start_signal_args": [
                     StageChanged(
-                        stage=event.stage, kind=item.kind, deal=deal, document=event.document, at=event.occurred_at
+                        stage=event.stage, kind=item.kind, deal=deal, document=item.document, at=event.occurred_at
                     )
                 ],
             }
@@ -192,7 +214,14 @@ class Ingest:
         handle = await self._bounded(
             self.client.start_workflow(
                 DealHandoffWorkflow.run,
-                HandoffInput(deal=deal, policy=self.policy, document=event.document, won=won),
+                HandoffInput(
+                    deal=deal,
+                    policy=self.policy,
+                    document=item.document,
+                    won=won,
+                    learned_at=item.learned_at if won else None,
+                    crm_document=item.crm_document,
+                ),
                 id=item.workflow_id,
                 task_queue=self.task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL if new_only else WorkflowIDConflictPolicy.USE_EXISTING,
@@ -209,13 +238,13 @@ class Ingest:
         self, item: Planned, before: WorkflowExecutionDescription | None, run_id: str | None
     ) -> Outcome:
         """Signal-with-start does not say (on every server) whether it started a run, so compare runs."""
-        if not _running(before) or run_id != before.run_id:
+        if before is None or not _running(before) or run_id != before.run_id:
             return Outcome.STARTED
-        if item.kind != "won":
+        if item.kind is not StageKind.WON:
             return Outcome.DUPLICATE
         phase = before.typed_search_attributes.get(search_attributes.PHASE)
         # Before its first workflow task a run has no phase yet; its start memo tells what it began as.
-        began_pre_close = phase is None and await before.memo_value(_START_KIND, None) == "pre_close"
+        began_pre_close = phase is None and await before.memo_value(_START_KIND, None) == StageKind.PRE_CLOSE
         return Outcome.ADVANCED if phase == Phase.PRE_CLOSE.value or began_pre_close else Outcome.DUPLICATE
 
     async def _describe(self, workflow_id: str) -> WorkflowExecutionDescription | None:

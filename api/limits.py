@@ -1,9 +1,8 @@
 """A request body size limit, enforced before any route reads or parses the body.
 
 A webhook endpoint is reachable from the internet before it authenticates (a signature needs the
-whole body), so an unbounded body would let anyone make the API buffer gigabytes. The limit is
-`BATON_MAX_BODY_BYTES` (default 1 MiB: a HubSpot batch of 100 events is ~40 KiB, a Salesforce
-Outbound Message of 100 notifications a few hundred KiB).
+whole body), so an unbounded body would let anyone make the API buffer gigabytes. The limit is the
+settings' `max_body_bytes` (BATON_MAX_BODY_BYTES, 1 MiB by default).
 
 Two checks, because a client need not send Content-Length (chunked transfer encoding):
 - a declared Content-Length over the limit is answered 413 before the app runs at all;
@@ -16,13 +15,10 @@ Two checks, because a client need not send Content-Length (chunked transfer enco
 from __future__ import annotations
 
 import json
-import os
 
+from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-ENV = "BATON_MAX_BODY_BYTES"
-DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
 
 class BodyTooLarge(HTTPException):
@@ -30,22 +26,12 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"the request body is larger than {limit} bytes")
 
 
-def max_body_bytes(env: dict[str, str] | None = None) -> int:
-    value = (env if env is not None else os.environ).get(ENV, "").strip()
-    if not value:
-        return DEFAULT_MAX_BODY_BYTES
-    limit = int(value)
-    if limit <= 0:
-        raise ValueError(f"{ENV} must be a positive number of bytes")
-    return limit
-
-
 class BodySizeLimit:
     """Pure ASGI (not BaseHTTPMiddleware), so the body stays a stream and is never buffered here."""
 
-    def __init__(self, app: ASGIApp, limit: int | None = None) -> None:
+    def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
-        self.limit = limit if limit is not None else max_body_bytes()
+        self.limit = limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -109,5 +95,5 @@ async def _too_large(send: Send, limit: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def install(app) -> None:
-    app.add_middleware(BodySizeLimit)
+def install(app: FastAPI, limit: int) -> None:
+    app.add_middleware(BodySizeLimit, limit=limit)

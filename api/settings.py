@@ -1,16 +1,20 @@
-"""The API's configuration: one class, built on demand (never at import) from BATON_* variables.
+"""The API's configuration: one class, built by `get_settings()` when the app is created (never at
+import), from the BATON_* variables every process shares (infra.baton_settings) and the API's own.
 
 The Temporal connection is not here: it comes from the SDK's own env config (TEMPORAL_ADDRESS,
-TEMPORAL_NAMESPACE, profiles) through `worker.connect`.
+TEMPORAL_NAMESPACE, profiles) through `infra.temporal_client`.
 """
 
 from __future__ import annotations
 
 import re
 from functools import cached_property
+from typing import Annotated
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import NoDecode
+
+from infra.baton_settings import BatonSettings
 
 ROLES = frozenset({"crm", "ae", "cs_lead", "operator"})
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
@@ -39,14 +43,7 @@ def parse_api_keys(text: str) -> dict[str, frozenset[str]]:
     return keys
 
 
-class ApiSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="BATON_", extra="ignore", populate_by_name=True)
-
-    task_queue: str = "baton"
-    policy_file: str | None = Field(default=None, validation_alias=AliasChoices("policy_file", "BATON_POLICY"))
-    database_url: str | None = Field(
-        default=None, validation_alias=AliasChoices("database_url", "BATON_DATABASE_URL", "DATABASE_URL")
-    )
+class ApiSettings(BatonSettings):
     public_url: str | None = Field(default=None, description="the scheme and host CRMs call, behind a proxy")
 
     hubspot_client_secret: SecretStr = SecretStr("")
@@ -65,6 +62,23 @@ class ApiSettings(BaseSettings):
     # A person waits for an update; past this the API answers 503 rather than hanging on a missing worker.
     update_timeout_seconds: float = Field(default=30.0, gt=0)
     rpc_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    # 1 MiB: a HubSpot batch of 100 events is ~40 KiB, a Salesforce Outbound Message of 100
+    # notifications a few hundred KiB (api.limits says why there is a limit at all).
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    # NoDecode: a comma-separated list, not the JSON pydantic-settings expects for a list. `make run`
+    # prints the UI as 127.0.0.1 and browsers treat that and localhost as different origins.
+    ui_origin: Annotated[list[str], NoDecode] = Field(
+        default=["http://localhost:8233", "http://127.0.0.1:8233"],
+        description="origins of the Temporal UI allowed to call /codec with credentials",
+    )
+
+    @field_validator("ui_origin", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        return value
 
     @field_validator("api_keys")
     @classmethod

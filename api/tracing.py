@@ -1,4 +1,4 @@
-"""A server span per API request, the parent of the Temporal client's spans (worker.tracing).
+"""A server span per API request, the parent of the Temporal client's spans (infra.tracing).
 
 On only when tracing is configured. The span is named by method and route template
 (`POST /webhooks/hubspot`, `GET /v1/handoffs/{crm}/{deal_id}`), never by the raw path, and carries no

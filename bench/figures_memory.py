@@ -13,9 +13,9 @@ from temporalio.client import Client
 from bench.bare import BareWorkflow
 from bench.measure import bounded
 from bench.stack import Stack, rss_bytes
-from cli.policy_file import read_policy
 from domain.deal import Deal
 from domain.ids import handoff_workflow_id
+from infra.policy_file import read_policy
 from workflows.handoff import DealHandoffWorkflow, HandoffInput
 
 QUIET_WAIT = 1800.0

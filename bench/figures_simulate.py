@@ -12,8 +12,8 @@ from temporalio.worker import Worker
 
 from bench.bare import BareTimersWorkflow
 from cli import simulate_cmd
-from cli.policy_file import read_policy
-from worker.temporal_binaries import test_server_path
+from infra.policy_file import read_policy
+from infra.temporal_binaries import test_server_path
 
 SCENARIO = Path(__file__).parent.parent / "examples" / "friday-close-white-glove.yaml"
 

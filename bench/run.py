@@ -19,7 +19,7 @@ from temporalio.client import Client
 
 from bench import figures_api, figures_memory, figures_pages, figures_readmodel, figures_simulate
 from bench.stack import running_stack
-from worker.connect import data_converter
+from infra.temporal_client import data_converter
 
 RESULTS = Path(__file__).parent / "results.json"
 
@@ -41,7 +41,7 @@ async def measure(counts: Counts, record) -> None:
     """Each figure is handed to `record(name, figure)` as soon as it is measured, so a long run that
     fails late still reports what it found; a figure that could not be measured says why."""
     with running_stack() as stack:
-        baton = await Client.connect(stack.temporal_address, data_converter=data_converter({}))
+        baton = await Client.connect(stack.temporal_address, data_converter=data_converter())
         bare = await Client.connect(stack.temporal_address)  # the plain SDK client, default converter
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
         async with httpx.AsyncClient(base_url=stack.api_url, timeout=60, limits=limits) as http:

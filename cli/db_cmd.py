@@ -6,6 +6,7 @@ import argparse
 
 from sqlalchemy.engine import make_url
 
+from cli.settings import get_settings
 from store import migrate
 from store.engine import database_url
 
@@ -19,7 +20,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run_upgrade(args: argparse.Namespace) -> int:
-    url = database_url(args.url)
+    url = database_url(args.url or get_settings().database_url)
     # The URL may carry a password: never print it.
     shown = make_url(url).render_as_string(hide_password=True)
     before = migrate.current_revision(url)

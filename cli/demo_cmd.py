@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import httpx
+
+from cli.settings import get_settings
 
 KEY_ENV = "BATON_DEMO_KEY"
 DEFAULT_URL = "http://127.0.0.1:8000"
@@ -41,7 +42,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    key = args.crm_key or os.environ.get(KEY_ENV, "")
+    key = args.crm_key or get_settings().demo_key.get_secret_value()
     if not key:
         print(HOW_TO_SET_A_KEY, file=sys.stderr)
         return 2

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from cli.policy_file import read_policy
+from cli.settings import policy_path
 from domain.policy import dump_policy
+from infra.policy_file import read_policy
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -26,5 +27,5 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    print(dump_policy(read_policy(args.policy)), end="")
+    print(dump_policy(read_policy(policy_path(args.policy))), end="")
     return 0

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from pydantic import BaseModel
 from sqlmodel import Session
 
+from cli.settings import get_settings
 from store.at_risk import at_risk
 from store.engine import make_engine
 from store.governance import churn_report
@@ -41,7 +42,7 @@ def _common(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 
 def _query(url: str | None, compute):
-    engine = make_engine(url)
+    engine = make_engine(url or get_settings().database_url)
     try:
         with Session(engine) as session:
             return compute(session)

@@ -1,7 +1,10 @@
 """`baton run` (what `make run` calls): the whole product on one machine.
 
 Temporal's dev server with its Web UI (state in a SQLite file, so runs survive a restart), the
-read-model migrations, then a worker and the API as child processes; Ctrl-C stops all three.
+read-model migrations, then a worker and the API as child processes, supervised: a child that exits
+on its own (the OOM killer, a crash) is restarted with backoff and a log line (cli.restart_policy),
+the dev server on the same SQLite file. Only Ctrl-C or SIGTERM stops everything, or a child that keeps
+crashing (five times within a minute), with a message saying which.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ import sys
 import time
 from pathlib import Path
 
-from worker.temporal_binaries import dev_server_path
+from cli.restart_policy import CrashRecord, GiveUp, RestartPolicy
+from cli.settings import CliSettings, get_settings
+from infra.temporal_binaries import dev_server_path
 from workflows import search_attributes
 
 _SA_TYPE = {"KEYWORD": "Keyword", "DOUBLE": "Double", "BOOL": "Bool", "DATETIME": "Datetime", "INT": "Int"}
@@ -56,31 +61,47 @@ def dev_server_command(data: Path, port: int, ui_port: int, api_port: int | None
     return command
 
 
+def make_private(data: Path) -> None:
+    """The SQLite files hold every handoff (account names, people, the timeline): readable by their owner
+    only, like the key files. The umask covers what the children create later (the databases' -wal and
+    -shm files included); the chmod covers files an earlier version left world-readable."""
+    os.umask(0o077)
+    data.mkdir(parents=True, exist_ok=True)
+    data.chmod(0o700)
+    for path in data.iterdir():
+        if path.is_file():
+            path.chmod(0o600)
+
+
 def run(args: argparse.Namespace) -> int:
     data = Path(args.data).resolve()
-    data.mkdir(parents=True, exist_ok=True)
+    make_private(data)
+    settings = get_settings()
     env = {
         **os.environ,
         "TEMPORAL_ADDRESS": f"127.0.0.1:{args.temporal_port}",
-        "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{data / 'baton.db'}"),
+        "DATABASE_URL": settings.database_url or f"sqlite:///{data / 'baton.db'}",
         "BATON_UI_ORIGIN": f"http://127.0.0.1:{args.ui_port},http://localhost:{args.ui_port}",
-        **local_secrets(data),
+        **local_secrets(data, settings),
     }
     baton = [sys.executable, "-m", "cli.main"]
-    children: list[subprocess.Popen] = []
     # Explicit handlers: a shell starts background jobs with SIGINT ignored, and services send SIGTERM.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _interrupt)
+    children = [
+        Child("Temporal dev server", dev_server_command(data, args.temporal_port, args.ui_port, args.api_port), env),
+        Child("worker", [*baton, "worker"], env),
+        Child("API", [*baton, "api", "--port", str(args.api_port)], env),
+    ]
+    temporal, _, api = children
     try:
-        children.append(
-            subprocess.Popen(dev_server_command(data, args.temporal_port, args.ui_port, args.api_port), env=env)
-        )
-        _wait_for_port(args.temporal_port, children[0])
+        temporal.start()
+        _wait_for_port(args.temporal_port, temporal)
         subprocess.run([*baton, "db", "upgrade"], env=env, check=True)
         subprocess.run([*baton, "temporal", "setup"], env=env, check=True)
-        children.append(subprocess.Popen([*baton, "worker"], env=env))
-        children.append(subprocess.Popen([*baton, "api", "--port", str(args.api_port)], env=env))
-        _wait_for_port(args.api_port, children[-1])
+        for child in children[1:]:
+            child.start()
+        _wait_for_port(args.api_port, api)
         print(
             f"\nBaton is running:\n"
             f"  API        http://127.0.0.1:{args.api_port}  (OpenAPI at /docs)\n"
@@ -89,36 +110,89 @@ def run(args: argparse.Namespace) -> int:
             f'The API key (all roles) is in {data / "api.key"}: try `baton demo --crm-key "$(cat {data / "api.key"})"`.\n'
             f"Payloads are encrypted; sign in at http://127.0.0.1:{args.api_port}/auth/login with that key so the UI\n"
             f"decodes them (UI: Settings, codec server, 'include cross-origin credentials').\n"
-            f"Ctrl-C stops everything.\n",
+            f"A process that exits is restarted; Ctrl-C stops everything.\n",
             flush=True,
         )
-        while all(child.poll() is None for child in children):
-            time.sleep(0.5)
-        print("a Baton process exited; stopping the rest", file=sys.stderr)
-        return 1
+        return supervise(children)
     except KeyboardInterrupt:
         return 0
     finally:
         _stop(children)
 
 
-def local_secrets(data: Path) -> dict[str, str]:
+class Child:
+    """One supervised process: its command, the running Popen, and its crash record."""
+
+    def __init__(self, name: str, command: list[str], env: dict[str, str], policy: RestartPolicy | None = None) -> None:
+        self.name, self.command, self.env = name, command, env
+        self.process: subprocess.Popen[bytes] | None = None
+        self.started_at = 0.0
+        self.restart_at: float | None = None
+        self.crashes = CrashRecord(policy or RestartPolicy())
+
+    def start(self) -> None:
+        # Its own process group: Ctrl-C reaches `baton run` alone, which stops the children in order
+        # (API first, Temporal last) instead of each one reading the signal as its own crash.
+        self.process = subprocess.Popen(self.command, env=self.env, process_group=0)
+        self.started_at = time.monotonic()
+        self.restart_at = None
+
+    def poll(self) -> int | None:
+        return self.process.poll() if self.process is not None else None
+
+
+def supervise(children: list[Child], tick: float = 0.2) -> int:
+    """Until Ctrl-C or SIGTERM (KeyboardInterrupt) restart any child that exits; 1 when one gives up."""
+    while True:
+        now = time.monotonic()
+        for child in children:
+            if child.restart_at is not None:
+                if now >= child.restart_at:
+                    child.start()
+                    _say(f"{child.name} restarted")
+                continue
+            status = child.poll()
+            if status is None:
+                continue
+            decision = child.crashes.exited(child.started_at, now)
+            if isinstance(decision, GiveUp):
+                _say(
+                    f"{child.name} exited ({_describe(status)}), its {decision.crashes}th exit within "
+                    f"{decision.window:.0f}s; stopping everything. Its output above says why."
+                )
+                return 1
+            _say(f"{child.name} exited ({_describe(status)}); restarting it in {decision.wait:.0f}s")
+            child.restart_at = now + decision.wait
+        time.sleep(tick)
+
+
+def _describe(status: int) -> str:
+    if status < 0:
+        return f"killed by {signal.Signals(-status).name}"
+    return f"status {status}"
+
+
+def _say(message: str) -> None:
+    print(f"baton run: {message}", file=sys.stderr, flush=True)
+
+
+def local_secrets(data: Path, settings: CliSettings) -> dict[str, str]:
     """On one machine Baton makes its own secrets on first run and keeps them beside its data: an API key
     with every role, an encryption key for payloads, and the secret that signs browser sessions.
     Configured values always win."""
     found: dict[str, str] = {}
-    if not (os.environ.get("BATON_CODEC_KEYS") or os.environ.get("BATON_CODEC_KEY_FILE")):
+    if not (settings.codec_keys.get_secret_value() or settings.codec_key_file):
         keys = data / "codec.keys"
         if not keys.exists():
             _write_secret(keys, f"local-1:{base64.b64encode(secrets.token_bytes(32)).decode()}\n")
         found["BATON_CODEC_KEY_FILE"] = str(keys)
-    if not os.environ.get("BATON_API_KEYS"):
+    if not settings.api_keys.get_secret_value():
         key_file = data / "api.key"
         if not key_file.exists():
             _write_secret(key_file, secrets.token_urlsafe(32))
         digest = hashlib.sha256(key_file.read_text().strip().encode()).hexdigest()
         found["BATON_API_KEYS"] = f"{digest}:crm+ae+cs_lead+operator"
-    if not os.environ.get("BATON_SESSION_SECRET"):
+    if not settings.session_secret.get_secret_value():
         # Signs sign-in links and session cookies: kept, so a restart signs nobody out.
         secret_file = data / "session.secret"
         if not secret_file.exists():
@@ -136,11 +210,11 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60.0) -> None:
+def _wait_for_port(port: int, child: Child, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"baton run: a process exited while starting (status {process.returncode})")
+        if child.poll() is not None:
+            raise SystemExit(f"baton run: the {child.name} exited while starting (status {child.poll()})")
         with socket.socket() as sock:
             if sock.connect_ex(("127.0.0.1", port)) == 0:
                 return
@@ -148,13 +222,14 @@ def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60.0) 
     raise SystemExit(f"baton run: nothing listening on port {port} after {timeout:.0f}s")
 
 
-def _stop(children: list[subprocess.Popen]) -> None:
+def _stop(children: list[Child]) -> None:
     """API first, Temporal last, so nothing is left talking to a server that went away."""
-    for child in reversed(children):
-        if child.poll() is None:
-            child.terminate()
-    for child in reversed(children):
+    running = [child.process for child in reversed(children) if child.process is not None]
+    for process in running:
+        if process.poll() is None:
+            process.terminate()
+    for process in running:
         try:
-            child.wait(timeout=15)
+            process.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            child.kill()
+            process.kill()

@@ -10,9 +10,10 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from cli.errors import UsageError, describe_validation_error
-from cli.policy_file import read_policy
+from cli.settings import policy_path
 from domain.document import FieldName, HandoffDocument
 from domain.scoring import check_overrides, score_document
+from infra.policy_file import read_policy
 
 
 class DealTimes(BaseModel):
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         request = ScoreInput.model_validate(data)
     except ValidationError as err:
         raise UsageError(describe_validation_error(err, args.file)) from None
-    policy = read_policy(args.policy)
+    policy = read_policy(policy_path(args.policy))
     cycle = request.deal.closed_at - request.deal.created_at if request.deal else None
     document = HandoffDocument.model_validate(request.model_dump(exclude={"deal", "overrides"}))
     report = score_document(document, policy, sales_cycle=cycle, overrides=request.overrides)

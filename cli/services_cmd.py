@@ -43,15 +43,14 @@ def run_setup(args: argparse.Namespace) -> int:
 
 
 async def setup_namespace(task_queue: str | None = None) -> None:
-    import os
-
-    from worker.connect import connect
-    from worker.main import DEFAULT_TASK_QUEUE, TASK_QUEUE_ENV
-    from worker.search_attribute_setup import register_search_attributes
+    from cli.settings import get_settings
+    from infra.search_attribute_setup import register_search_attributes
+    from infra.temporal_client import connect
     from workflows.governance_schedule import ensure_schedule
 
-    client = await connect()
+    settings = get_settings()
+    client = await connect(settings.codec)
     added = await register_search_attributes(client)
     print(f"search attributes: {', '.join(added) if added else 'all already registered'}")
-    created = await ensure_schedule(client, task_queue or os.environ.get(TASK_QUEUE_ENV, DEFAULT_TASK_QUEUE))
+    created = await ensure_schedule(client, task_queue or settings.task_queue)
     print("governance schedule: " + ("created" if created else "already present"))

@@ -35,18 +35,19 @@ from activities.notify_sinks import LogSink
 from activities.store_activities import StoreActivities
 from activities.usage import UsageActivities
 from cli.errors import UsageError, describe_validation_error
-from cli.policy_file import read_policy
+from cli.settings import policy_path
 from domain import messages as m
 from domain.ids import handoff_workflow_id, onboarding_workflow_id, post_check_workflow_id
 from domain.policy import Policy, parse_policy
 from domain.scenario import MessageType, Scenario, When, shift_date, time_shift
 from domain.state import HandoffState
+from infra.policy_file import read_policy
+from infra.search_attribute_setup import register_search_attributes
+from infra.temporal_binaries import test_server_path
+from infra.temporal_client import data_converter
 from store.engine import make_engine
 from store.migrate import upgrade
-from worker.connect import data_converter
 from worker.registry import WORKFLOW_RUNNER, WORKFLOWS, activities_of
-from worker.search_attribute_setup import register_search_attributes
-from worker.temporal_binaries import test_server_path
 from workflows.handoff import DealHandoffWorkflow, HandoffInput
 from workflows.onboarding import OnboardingTransitionWorkflow
 from workflows.post_check import PostHandoffCheckWorkflow
@@ -83,7 +84,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
-    policy = scenario_policy(scenario, read_policy(args.policy))
+    policy = scenario_policy(scenario, read_policy(policy_path(args.policy)))
     for line in asyncio.run(simulate(scenario, policy)):
         print(json.dumps(line, default=str))
     return 0
@@ -172,7 +173,14 @@ async def _run(
             await _sleep_until(env, closed_at)
             handle = await env.client.start_workflow(
                 DealHandoffWorkflow.run,
-                HandoffInput(deal=deal, policy=policy, document=scenario.document, won=scenario.won),
+                # The won event happens at the scenario's close, so every SLA-start rule measures from it.
+                HandoffInput(
+                    deal=deal,
+                    policy=policy,
+                    document=scenario.document,
+                    won=scenario.won,
+                    learned_at=deal.closed_at if scenario.won else None,
+                ),
                 id=workflow_id,
                 task_queue=task_queue,
             )

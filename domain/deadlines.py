@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain.approach_policy import SlaSpec
 from domain.calendar import BusinessCalendar
-from domain.durations import Duration
-from domain.policy import SlaSpec
 from domain.roles import Role, SlaName
 from domain.state import Deadline, DeadlineStatus, EscalationStep, Extension
 
@@ -21,10 +21,6 @@ def plan(sla: SlaName, spec: SlaSpec, anchor: datetime, now: datetime, calendar:
         on_breach=spec.on_breach,
         escalations=[EscalationStep(at=calendar.add(anchor, step.at), to=step.to) for step in spec.escalations],
     )
-
-
-def after(anchor: datetime, duration: Duration, calendar: BusinessCalendar) -> datetime:
-    return calendar.add(anchor, duration)
 
 
 def meet(deadline: Deadline, at: datetime) -> bool:
@@ -56,9 +52,7 @@ def extend(deadline: Deadline, new_due: datetime, reason: str, by: str, at: date
             step.at = step.at + shift
 
 
-def next_instant(
-    deadlines: dict[SlaName, Deadline], skip: frozenset[SlaName] = frozenset()
-) -> tuple[datetime, SlaName] | None:
+def next_instant(deadlines: dict[SlaName, Deadline], skip: Collection[SlaName] = ()) -> tuple[datetime, SlaName] | None:
     """The earliest instant at which something is due to fire, and the SLA it guards."""
     candidates: list[tuple[datetime, SlaName]] = []
     for deadline in deadlines.values():
@@ -79,7 +73,7 @@ class Fired:
     escalate_to: Role | None
 
 
-def fire_due(deadlines: dict[SlaName, Deadline], now: datetime, skip: frozenset[SlaName] = frozenset()) -> list[Fired]:
+def fire_due(deadlines: dict[SlaName, Deadline], now: datetime, skip: Collection[SlaName] = ()) -> list[Fired]:
     """Breach what is past due and fire reached escalation steps, in time order."""
     fired: list[tuple[datetime, int, Fired]] = []
     for deadline in deadlines.values():

@@ -31,6 +31,9 @@ class DurationUnit(StrEnum):
     BUSINESS_HOURS = "bh"
 
 
+_LIMITS = {DurationUnit.CLOCK: 365 * 86_400, DurationUnit.BUSINESS_DAYS: 260, DurationUnit.BUSINESS_HOURS: 2080}
+
+
 @dataclass(frozen=True)
 class Duration:
     """``amount`` is total seconds for CLOCK and a count of days/hours for business units."""
@@ -46,6 +49,10 @@ class Duration:
             raise ValueError(f"duration amount must be a non-negative int, got {self.amount!r}")
         if self.days_written and (self.is_business or self.days_written * _DAY > self.amount):
             raise ValueError(f"days_written={self.days_written} does not fit {self.amount}s")
+        # A year bounds every SLA and extension: far larger counts make the calendar walk for seconds
+        # per workflow task (99999999999d failed each task for about 20 s) or overflow its dates.
+        if self.amount > _LIMITS[self.unit]:
+            raise ValueError(f"durations are at most 365d (260bd, 2080bh), got {self}")
 
     @property
     def is_business(self) -> bool:

@@ -49,7 +49,7 @@ class StartPostCheck:
 
 @dataclass(frozen=True)
 class EndChildren:
-    reason: str
+    """Cancel every child still running (the deal was lost)."""
 
 
 Effect = Notify | CreateCrmTask | ReleaseCommission | AssignCsm | StartOnboarding | StartPostCheck | EndChildren

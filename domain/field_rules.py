@@ -247,6 +247,12 @@ def _sales_conversations(doc: HandoffDocument) -> Judgement:
     commitments = [e for e in talk.commitments if _filled(e)]
     others = [e for e in talk.objections + talk.concessions if _filled(e)]
     if not commitments and not others:
+        entered = [e for e in talk.commitments + talk.objections + talk.concessions if e.strip()]
+        if entered:
+            # Filled with "See notes" and the like: generic, as a placeholder is in every other field.
+            shown = entered[0].strip()[:40]
+            reason = f"Only placeholder or boilerplate text ({shown!r}) in sales conversations; add what was promised and why."
+            return Judgement(status=GENERIC, reason=reason)
         reason = "No commitments, objections or concessions recorded; add what was promised and why."
         return Judgement(status=EMPTY, reason=reason)
     missing = []

@@ -6,13 +6,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from domain.check_failures import CheckFailure
 from domain.deal import Deal
 from domain.document import DocumentPatch, FieldName, HandoffDocument
 from domain.durations import DurationField
-from domain.policy import Milestone
+from domain.onboarding_policy import Milestone
 from domain.roles import SlaName
+from domain.stages import StageKind
+from domain.state import ChildKind
 
 
 class _Message(BaseModel):
@@ -96,17 +99,29 @@ class PostCheckAnswers(_Message):
 
 class StageChanged(BaseModel):
     stage: str
-    kind: str = Field(description="won, lost, pre_close or other, as the policy classifies the stage")
+    kind: StageKind = Field(description="won, lost, pre_close or other, as the policy classifies the stage")
     deal: Deal | None = None
     document: HandoffDocument | None = None
     at: datetime | None = None
 
 
 class ChildFinished(BaseModel):
-    kind: str
+    kind: ChildKind
     workflow_id: str
     passed: bool | None = None
     summary: dict[str, Any] = Field(default_factory=dict)
+    checks_failed: list[CheckFailure] = Field(default_factory=list, description="the 30-day check's failures")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _signal_of_an_older_check(cls, data: Any) -> Any:
+        # A check that finished before failures carried their kind sent their text in the summary only.
+        summary = data.get("summary") if isinstance(data, dict) else None
+        if isinstance(summary, dict) and "checks_failed" not in data:
+            texts = summary.get("failures")
+            if isinstance(texts, list):
+                data = {**data, "checks_failed": [CheckFailure.from_legacy_text(str(t)) for t in texts]}
+        return data
 
 
 class MilestoneSignal(BaseModel):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
+from domain.check_failures import CheckFailure, CheckFailureKind
 from domain.deal import Deal
 from domain.messages import MilestoneReached, PostCheckAnswers, Sentiment
-from domain.policy import Milestone, OnboardingPolicy, OnboardingTrigger, PostCheckPolicy
+from domain.onboarding_policy import Milestone, OnboardingPolicy, OnboardingTrigger, PostCheckPolicy
 
 
 class OnboardingInput(BaseModel):
@@ -77,28 +79,58 @@ class PostCheckInput(BaseModel):
 
 class PostCheckResult(BaseModel):
     passed: bool
+    # The failures for people, as text; results of every version carry them in this form.
     failures: list[str]
+    checks_failed: list[CheckFailure] = Field(default_factory=list, description="the same failures, by kind")
     usage: UsageReport
     answers: PostCheckAnswers | None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _result_of_an_older_check(cls, data: Any) -> Any:
+        # A parent decodes its child's result even when it never awaits it, so a result written before
+        # failures carried their kind must still decode, with the kinds they were settled by.
+        if isinstance(data, dict) and "checks_failed" not in data and isinstance(data.get("failures"), list):
+            data = {**data, "checks_failed": [CheckFailure.from_legacy_text(str(t)) for t in data["failures"]]}
+        return data
 
 
 def evaluate(
     check: PostCheckInput, usage: UsageReport, answers: PostCheckAnswers | None, now: datetime
 ) -> PostCheckResult:
     """Day 30: milestones on schedule, product in use, no concerns, and the CSM has the context."""
-    failures = []
+    failures: list[CheckFailure] = []
+
+    def fail(kind: CheckFailureKind, text: str) -> None:
+        failures.append(CheckFailure(kind=kind, text=text))
+
     for milestone, due in sorted(check.schedule.items(), key=lambda item: item[1]):
         reached = check.reached.get(milestone)
         if due <= now and (reached is None or reached > due):
-            failures.append(f"milestone {milestone.value} not reached by {due.date().isoformat()}")
+            fail(
+                CheckFailureKind.MILESTONE_LATE, f"milestone {milestone.value} not reached by {due.date().isoformat()}"
+            )
     if usage.measured and usage.active_users < check.policy.min_active_users:
-        failures.append(f"usage: {usage.active_users} active users (at least {check.policy.min_active_users} expected)")
+        fail(
+            CheckFailureKind.LOW_USAGE,
+            f"usage: {usage.active_users} active users (at least {check.policy.min_active_users} expected)",
+        )
     if answers is None:
-        failures.append("the CSM did not answer the 30-day check")
+        fail(CheckFailureKind.UNANSWERED, "the CSM did not answer the 30-day check")
     else:
         if not answers.enough_context:
-            failures.append("the CSM lacks the context to manage the account")
-        failures.extend(f"concern raised: {concern}" for concern in answers.concerns)
+            fail(CheckFailureKind.CSM_LACKS_CONTEXT, "the CSM lacks the context to manage the account")
+        for concern in answers.concerns:
+            fail(CheckFailureKind.CONCERN_RAISED, f"concern raised: {concern}")
         if check.partner and answers.partner_confirmed is not True:
-            failures.append("partner: the CSM cannot say what the customer wants and who confirms it")
-    return PostCheckResult(passed=not failures, failures=failures, usage=usage, answers=answers)
+            fail(
+                CheckFailureKind.PARTNER_UNCONFIRMED,
+                "partner: the CSM cannot say what the customer wants and who confirms it",
+            )
+    return PostCheckResult(
+        passed=not failures,
+        failures=[failure.text for failure in failures],
+        checks_failed=failures,
+        usage=usage,
+        answers=answers,
+    )

@@ -19,6 +19,7 @@ from domain.approach_policy import SlaSpec as SlaSpec
 from domain.approach_policy import default_profiles as default_profiles
 from domain.approach_policy import default_slas as default_slas
 from domain.calendar import BusinessCalendar
+from domain.crm_fields import CrmFieldMap, default_crm_fields
 from domain.document import FieldName
 from domain.durations import DurationField, parse_duration
 from domain.onboarding_policy import Milestone as Milestone
@@ -27,6 +28,8 @@ from domain.onboarding_policy import OnboardingTrigger as OnboardingTrigger
 from domain.onboarding_policy import PostCheckPolicy as PostCheckPolicy
 from domain.policy_section import Section as _Section
 from domain.roles import SlaName
+from domain.sla_start import DEFAULT_FOR_NEW_POLICIES, SlaStart
+from domain.stages import StageKind
 from domain.teams import Csm as Csm
 from domain.teams import CsTeam as CsTeam
 from domain.teams import default_teams as default_teams
@@ -147,6 +150,27 @@ class Policy(_Section):
     commission: CommissionPolicy = Field(default_factory=CommissionPolicy)
     post_check: PostCheckPolicy = Field(default_factory=PostCheckPolicy)
     stages: StagePolicy = Field(default_factory=StagePolicy)
+    # None only in snapshots written before the key existed: those runs measure from the close.
+    # parse_policy gives every policy made from a file or the defaults DEFAULT_FOR_NEW_POLICIES.
+    sla_start: SlaStart | None = None
+    crm_fields: dict[str, CrmFieldMap] = Field(default_factory=default_crm_fields)
+
+    @field_validator("crm_fields", mode="before")
+    @classmethod
+    def _crm_defaults(cls, value: Any) -> Any:
+        """A file that maps one property keeps each CRM's standard mappings beside it."""
+        if not isinstance(value, dict):
+            return value
+        merged: dict[str, Any] = {crm: spec.model_dump() for crm, spec in default_crm_fields().items()}
+        for crm, spec in value.items():
+            if isinstance(spec, dict) and crm in merged:
+                merged[crm] = {
+                    key: {**merged[crm][key], **part} if isinstance(part, dict) and key in merged[crm] else part
+                    for key, part in {**merged[crm], **spec}.items()
+                }
+            else:
+                merged[crm] = spec
+        return merged
 
     @field_validator("slas", mode="before")
     @classmethod
@@ -173,13 +197,16 @@ class Policy(_Section):
     def team_for(self, approach: Approach) -> CsTeam | None:
         return next((team for team in self.teams if approach in team.approaches), None)
 
-    def stage_kind(self, crm: str, stage: str) -> str:
-        """`won`, `lost`, `pre_close` or `other`; a CRM without its own list uses `generic`."""
-        for kind in ("won", "lost", "pre_close"):
-            ids: dict[str, list[str]] = getattr(self.stages, kind)
-            if stage in ids.get(crm, ids.get("generic", [])):
+    def stage_kind(self, crm: str, stage: str) -> StageKind:
+        """A CRM without its own list of a kind uses `generic`'s."""
+        for kind, lists in (
+            (StageKind.WON, self.stages.won),
+            (StageKind.LOST, self.stages.lost),
+            (StageKind.PRE_CLOSE, self.stages.pre_close),
+        ):
+            if stage in lists.get(crm, lists.get("generic", [])):
                 return kind
-        return "other"
+        return StageKind.OTHER
 
 
 class PolicyError(ValueError):
@@ -187,8 +214,11 @@ class PolicyError(ValueError):
 
 
 def parse_policy(data: dict[str, Any] | None) -> Policy:
+    """A policy from a file or the defaults: a new policy, so an absent `sla_start` is the new default."""
+    data = dict(data or {})
+    data.setdefault("sla_start", DEFAULT_FOR_NEW_POLICIES.value)
     try:
-        return Policy.model_validate(data or {})
+        return Policy.model_validate(data)
     except ValidationError as err:
         problems = []
         for error in err.errors():

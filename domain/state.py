@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from domain.approach import ApproachDecision
 from domain.deal import Deal
 from domain.document import FieldName, HandoffDocument
-from domain.policy import Milestone
+from domain.onboarding_policy import Milestone
 from domain.roles import Role, SlaName
 from domain.scoring import QualityReport
 from domain.timeline import TimelineEntry
@@ -126,9 +126,14 @@ class Commission(BaseModel):
     note: str = ""
 
 
+class ChildKind(StrEnum):
+    ONBOARDING = "onboarding"  # OnboardingTransitionWorkflow, started at the kickoff
+    POST_CHECK = "post_check"  # PostHandoffCheckWorkflow, started when the 30-day check falls due
+
+
 class ChildStatus(BaseModel):
     workflow_id: str
-    kind: str
+    kind: ChildKind
     started_at: datetime
     finished_at: datetime | None = None
     passed: bool | None = None
@@ -153,7 +158,7 @@ class HandoffState(BaseModel):
     commission: Commission = Field(default_factory=Commission)
     success_plan: list[str] = Field(default_factory=list)
     milestones: dict[Milestone, datetime] = Field(default_factory=dict)
-    children: dict[str, ChildStatus] = Field(default_factory=dict)
+    children: dict[ChildKind, ChildStatus] = Field(default_factory=dict)
     timeline: list[TimelineEntry] = Field(default_factory=list)
 
     @property

@@ -45,9 +45,10 @@ class HandoffRow(SQLModel, table=True):
     workflow_id: str = Field(primary_key=True, max_length=200)
     crm: str = Field(max_length=32)
     deal_id: str = Field(max_length=128)
-    account: str = Field(default="", max_length=300, index=True)
-    ae: str | None = Field(default=None, max_length=200)
-    sales_manager: str | None = Field(default=None, max_length=200)
+    # As long as domain.deal.MAX_NAME: the store keeps every name the Deal accepts (migration 0002).
+    account: str = Field(default="", max_length=500, index=True)
+    ae: str | None = Field(default=None, max_length=500)
+    sales_manager: str | None = Field(default=None, max_length=500)
     csm: str | None = Field(default=None, max_length=200, index=True)
     cs_team: str | None = Field(default=None, max_length=200)
     approach: str | None = Field(default=None, max_length=32)
@@ -134,7 +135,7 @@ class ChurnRow(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("account", "churned_on", name="uq_churn_account_day"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    account: str = Field(max_length=300)
+    account: str = Field(max_length=500)
     churned_on: date
     reason: str = ""
     source: str = Field(default="", max_length=64)

@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import uuid
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -15,19 +13,14 @@ import pytest
 import pytest_asyncio
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from activities.crm import CrmActivities
-from activities.notify import NotifyActivities
 from activities.notify_sinks import LogSink
 from activities.store_activities import StoreActivities
-from activities.usage import UsageActivities, UsageRequest
-from store.engine import make_engine
-from store.migrate import upgrade
-from worker.connect import data_converter
-from worker.registry import WORKFLOW_RUNNER, WORKFLOWS, activities_of
-from worker.search_attribute_setup import register_search_attributes
-from worker.temporal_binaries import test_server_path
+from activities.usage import UsageRequest
+from infra.search_attribute_setup import register_search_attributes
+from infra.temporal_binaries import test_server_path
+from infra.temporal_client import data_converter
+from tests.workers import handoff_worker, new_database
 
 # The store fixtures (`store`, `postgres_database`): every test module may use them.
 pytest_plugins = ["tests.conftest_store"]
@@ -74,31 +67,14 @@ class Rig:
 def rig_factory(env, tmp_path) -> Callable:
     @asynccontextmanager
     async def make(activities_override: list | None = None, client: Client | None = None) -> AsyncIterator[Rig]:
-        """`client`: one on the same server with its own interceptors (the tracing test's)."""
+        """`activities_override`: fakes standing in for the real activities of the same names;
+        `client`: one on the same server with its own interceptors (the tracing test's)."""
         client = client or env.client
-        url = f"sqlite:///{tmp_path}/baton-{uuid.uuid4().hex[:6]}.db"
-        upgrade(url)
-        sink = LogSink()
-        store = StoreActivities(make_engine(url))
         usage = FakeUsage()
-        acts = activities_of(CrmActivities({}), NotifyActivities([sink]), store, UsageActivities(usage))
-        if activities_override:
-            names = {getattr(a, "__temporal_activity_definition").name for a in activities_override}
-            acts = [
-                a for a in acts if getattr(a, "__temporal_activity_definition").name not in names
-            ] + activities_override
-        task_queue = f"tq-{uuid.uuid4()}"
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            async with Worker(
-                client,
-                task_queue=task_queue,
-                workflows=WORKFLOWS,
-                workflow_runner=WORKFLOW_RUNNER,
-                activities=acts,
-                activity_executor=pool,
-            ):
-                yield Rig(client, env, task_queue, sink, store, usage)
-        store.engine.dispose()
+        async with handoff_worker(
+            client, new_database(tmp_path), usage=usage, replace=activities_override or ()
+        ) as worker:
+            yield Rig(client, env, worker.task_queue, worker.sink, worker.store, usage)
 
     return make
 

@@ -7,9 +7,7 @@ downloads) has both, as production does.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,21 +17,14 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from activities.crm import CrmActivities
-from activities.notify import NotifyActivities
 from activities.notify_sinks import LogSink
-from activities.store_activities import StoreActivities
-from activities.usage import NoUsageSource, UsageActivities
 from api.app import create_app
 from api.settings import ApiSettings
-from store.engine import make_engine
-from store.migrate import upgrade
+from infra.temporal_binaries import dev_server_path
+from infra.temporal_client import data_converter
 from tests.api_rig import HUBSPOT_SECRET, PUBLIC_URL, api_keys_setting
-from worker.connect import data_converter
-from worker.registry import WORKFLOWS, activities_of
-from worker.temporal_binaries import dev_server_path
+from tests.workers import handoff_worker, new_database
 from workflows import search_attributes
 
 
@@ -70,22 +61,8 @@ class Stack:
 @asynccontextmanager
 async def worker_stack(client: Client, folder) -> AsyncIterator[Stack]:
     """A worker with the real activities: SQLite store, log sink, no-op CRM, no usage source."""
-    url = f"sqlite:///{folder}/baton-{uuid.uuid4().hex[:6]}.db"
-    upgrade(url)
-    engine = make_engine(url)
-    sink = LogSink()
-    acts = activities_of(
-        CrmActivities({}), NotifyActivities([sink]), StoreActivities(engine), UsageActivities(NoUsageSource())
-    )
-    task_queue = f"e2e-{uuid.uuid4()}"
-    try:
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            async with Worker(
-                client, task_queue=task_queue, workflows=WORKFLOWS, activities=acts, activity_executor=pool
-            ):
-                yield Stack(client, task_queue, url, engine, sink)
-    finally:
-        engine.dispose()
+    async with handoff_worker(client, new_database(folder)) as worker:
+        yield Stack(client, worker.task_queue, worker.database_url, worker.engine, worker.sink)
 
 
 @asynccontextmanager

@@ -11,6 +11,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, DescribeWorkflowInput, Interceptor, OutboundInterceptor, StartWorkflowInput
 
 from domain.state import Facts, HandoffState, Outcome, Phase
+from infra.temporal_client import data_converter
 from store.engine import session_scope
 from store.repository import FIRST_TOUCH_NPS, record_state
 from store.tables import RatingRow
@@ -28,7 +29,6 @@ from tests.api_rig import (
 )
 from tests.handoffs import deal
 from tests.test_api_webhooks import exists
-from worker.connect import data_converter
 
 pytestmark = pytest.mark.temporal
 
@@ -85,16 +85,36 @@ async def test_churn_and_survey_are_recorded(rig_factory):
         assert (first.status_code, first.json()[0]["outcome"]) == (202, "recorded")
         assert again.json()[0]["outcome"] == "duplicate"
 
-        survey = {"type": "survey", "source": "hubspot", "deal_id": "9876543210", "nps": 9}
-        answer = await api.http.post("/v1/events", json=survey, headers=auth("crm"))
-        assert answer.json() == [{"type": "survey", "outcome": "recorded", "workflow_id": "baton-hubspot-9876543210"}]
-        with session_scope(rig.store.engine) as session:
-            rating = session.scalar(
-                select(RatingRow).where(
-                    RatingRow.workflow_id == "baton-hubspot-9876543210", RatingRow.kind == FIRST_TOUCH_NPS
+        number = deal_number()
+        workflow_id = f"baton-hubspot-{number}"
+        survey = {"type": "survey", "source": "hubspot", "deal_id": str(number), "nps": 9}
+
+        def rating():
+            with session_scope(rig.store.engine) as session:
+                return session.scalar(
+                    select(RatingRow.value).where(
+                        RatingRow.workflow_id == workflow_id, RatingRow.kind == FIRST_TOUCH_NPS
+                    )
                 )
+
+        # An answer about a deal that never had a handoff rates nothing: refused, and nothing is kept.
+        unknown = await api.http.post("/v1/events", json=survey, headers=auth("crm"))
+        assert unknown.status_code == 404 and unknown.json()["detail"][0]["loc"] == ["body", "deal_id"]
+        assert rating() is None
+
+        with session_scope(rig.store.engine, write=True) as session:
+            record_state(
+                session,
+                HandoffState(
+                    workflow_id=workflow_id,
+                    deal=deal(crm="hubspot", deal_id=str(number)),
+                    policy_name="default",
+                    phase=Phase.INTRO,
+                ),
             )
-            assert rating.value == 9
+        answer = await api.http.post("/v1/events", json=survey, headers=auth("crm"))
+        assert answer.json() == [{"type": "survey", "outcome": "recorded", "workflow_id": workflow_id}]
+        assert rating() == 9
 
 
 async def test_a_win_after_the_handoff_is_already_handed_off_and_starts_nothing(rig_factory):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from temporalio.client import WorkflowExecutionStatus
 
 from tests.api_rig import Api, auth, deal_number, running_api
 from tests.conftest import assert_eventually
@@ -73,6 +74,14 @@ async def test_messages_drive_a_handoff_and_refusals_are_409_or_422(rig_factory)
         assert extended["deadlines"]["kickoff"]["extensions"][0]["reason"] == "Customer offsite"
 
         assert (await post("/kickoff", {"success_plan": ["SSO live"]}, 200))["phase"] == "onboarding"
+
+        async def onboarding_started():
+            # The kickoff's answer comes before the workflow has started its onboarding child; a
+            # milestone is only valid once the child runs (before that, 409 is the right answer).
+            timeline = (await api.http.get(url, headers=lead)).json()["timeline"]
+            assert any(e["kind"] == "child_started" and e["details"]["child"] == "onboarding" for e in timeline)
+
+        await assert_eventually(onboarding_started)
         summary = await post("/milestones", {"milestone": "setup_complete", "sentiment": "positive"}, 200)
         assert "setup_complete" in summary["reached"]
         assert "already reached" in (await post("/milestones", {"milestone": "setup_complete"}, 409))["detail"]
@@ -129,3 +138,35 @@ async def test_roles(rig_factory, method, path, body, allowed, refused):
             # A role that may call it reaches the workflow: its answer, or its refusal of the values.
             assert answer.status_code in (200, 422), (role, answer.text)
             assert answer.status_code == 200 or answer.json()["type"] == "InvalidValue"
+
+
+async def test_a_message_to_a_handoff_that_has_ended_is_409_and_changes_nothing(rig_factory):
+    async with rig_factory() as rig, running_api(rig) as api:
+        url = await started_handoff(api)
+        deal_id = url.rsplit("/", 1)[1]
+        lost = await api.http.post("/v1/events", json=deal_event(deal_id, stage="closed_lost"), headers=auth("crm"))
+        assert lost.status_code == 202 and lost.json()[0]["outcome"] == "ended", lost.text
+        handle = rig.client.get_workflow_handle(f"baton-acme-crm-{deal_id}")
+
+        async def completed():
+            assert (await handle.describe()).status is WorkflowExecutionStatus.COMPLETED
+
+        await assert_eventually(completed)
+        before = (await api.http.get(url, headers=auth("cs_lead"))).json()
+        assert (before["phase"], before["outcome"]) == ("closed", "lost")
+        messages = [
+            ("PATCH", "/document", {"fields": {"risks": "Budget freeze until Q3"}, "submit": True}, "ae"),
+            ("POST", "/csm", {"csm": "csm-mm-2"}, "cs_lead"),
+            ("POST", "/intake-review", {"rating": 4}, "cs_lead"),
+            ("POST", "/intro", {"action": "scheduled"}, "ae"),
+            ("POST", "/first-touch", {"channel": "email"}, "cs_lead"),
+            ("POST", "/kickoff", {}, "cs_lead"),
+            ("POST", "/deadlines/kickoff", {"extend_by": "2bd", "reason": "customer offsite"}, "operator"),
+            ("POST", "/ae-departure", {"recovery_owner": "dan@example.com"}, "ae"),
+        ]
+        for method, path, body, role in messages:
+            answer = await api.http.request(method, url + path, json=body, headers=auth(role))
+            assert answer.status_code == 409, (path, answer.text)
+            assert answer.json()["detail"] == "the handoff has ended", path
+        after = (await api.http.get(url, headers=auth("cs_lead"))).json()
+        assert after == before

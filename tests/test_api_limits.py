@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from api.limits import ENV, BodySizeLimit, max_body_bytes
+from api.limits import BodySizeLimit
+from api.settings import ApiSettings
 from tests.api_rig import auth, deal_number, dumps, hubspot_stage, hubspot_v3_headers, running_api
 from tests.test_api_webhooks import exists
 
@@ -52,7 +53,7 @@ def hubspot_batch(first: int, events: int) -> bytes:
 @pytest.fixture
 def small_limit(monkeypatch):
     # The middleware reads the variable when the app builds its stack (first request), as in production.
-    monkeypatch.setenv(ENV, str(LIMIT))
+    monkeypatch.setenv("BATON_MAX_BODY_BYTES", str(LIMIT))
 
 
 @pytest.mark.temporal
@@ -144,8 +145,11 @@ async def test_a_client_sending_more_than_it_declared_is_cut_off():
     assert seen == [6]  # the app got the first chunk only; the one crossing the limit was refused
 
 
-def test_the_limit_defaults_to_one_mebibyte_and_refuses_nonsense():
-    assert max_body_bytes({}) == 1024 * 1024
-    assert max_body_bytes({ENV: "2048"}) == 2048
+def test_the_limit_defaults_to_one_mebibyte_and_refuses_nonsense(monkeypatch):
+    monkeypatch.delenv("BATON_MAX_BODY_BYTES", raising=False)
+    assert ApiSettings().max_body_bytes == 1024 * 1024
+    monkeypatch.setenv("BATON_MAX_BODY_BYTES", "2048")
+    assert ApiSettings().max_body_bytes == 2048
+    monkeypatch.setenv("BATON_MAX_BODY_BYTES", "0")
     with pytest.raises(ValueError):
-        max_body_bytes({ENV: "0"})
+        ApiSettings()

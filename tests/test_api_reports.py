@@ -15,11 +15,11 @@ from temporalio.client import Client
 
 from api.app import create_app
 from api.settings import ApiSettings
+from infra.temporal_client import data_converter
 from store.engine import make_engine, session_scope
 from store.migrate import upgrade
 from tests.api_rig import api_keys_setting, auth
 from tests.test_reports import record_examples
-from worker.connect import data_converter
 
 
 @pytest_asyncio.fixture

@@ -66,10 +66,13 @@ def test_visibility_values_that_could_escape_their_quotes_are_refused(value: str
 
 
 def test_page_tokens_round_trip_and_garbage_is_refused() -> None:
-    assert decode_token(encode_token(b"\x00\xffpage")) == b"\x00\xffpage"
-    assert encode_token(None) is None and decode_token("") is None
+    key = b"k" * 32
+    assert decode_token(encode_token(b"\x00\xffpage", key), key) == b"\x00\xffpage"
+    assert encode_token(None, key) is None and decode_token("", key) is None
+    with pytest.raises(ValueError, match="page_token"):
+        decode_token(encode_token(b"\x00\xffpage", b"another key"), key)
     with pytest.raises(ValueError):
-        decode_token("***")
+        decode_token("***", key)
 
 
 def test_summary_names_account_band_and_approach_never_a_contact() -> None:
@@ -93,12 +96,13 @@ def test_plan_classifies_defaults_the_close_and_validates_before_anything_starts
             DealEvent(crm="hubspot", deal_id="2", stage="closedlost"),
         ],
         Policy(),
+        learned_at=at,
     )
     assert [(p.kind, p.workflow_id) for p in planned] == [("won", "baton-hubspot-1"), ("lost", "baton-hubspot-2")]
     assert planned[0].deal.closed_at == at and planned[1].deal is None
     bad = DealEvent(crm="hubspot", deal_id="3", stage="closedwon", deal_fields={"currency": "euro"})
     with pytest.raises(ValidationError):
-        plan([DealEvent(crm="hubspot", deal_id="1", stage="closedwon"), bad], Policy())
+        plan([DealEvent(crm="hubspot", deal_id="1", stage="closedwon"), bad], Policy(), learned_at=at)
 
 
 @dataclass
@@ -138,12 +142,19 @@ class FakeClient:
 
 async def test_list_handoffs_reads_rows_from_search_attributes(tmp_path) -> None:
     client = FakeClient()
-    settings = ApiSettings(api_keys=api_keys_setting(), database_url=f"sqlite:///{tmp_path}/x.db", policy_file=None)
+    secret = "page-token-secret"
+    settings = ApiSettings(
+        api_keys=api_keys_setting(),
+        database_url=f"sqlite:///{tmp_path}/x.db",
+        policy_file=None,
+        session_secret=secret,
+    )
     app = create_app(settings=settings, client=client)
+    token = encode_token(b"a", secret.encode())
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
             answer = await http.get(
-                "/v1/handoffs?phase=intro&csm=csm-mm-1&page_size=10&page_token=YQ==", headers=auth("ae")
+                f"/v1/handoffs?phase=intro&csm=csm-mm-1&page_size=10&page_token={token}", headers=auth("ae")
             )
             assert answer.status_code == 200, answer.text
             assert answer.json() == {
@@ -158,12 +169,20 @@ async def test_list_handoffs_reads_rows_from_search_attributes(tmp_path) -> None
                         "breached": False,
                     }
                 ],
-                "next_page_token": "bmV4dA==",
+                "next_page_token": encode_token(b"next", secret.encode()),
             }
             assert client.queries == [
                 ("WorkflowType = 'DealHandoffWorkflow' AND BatonPhase = 'intro' AND BatonCsm = 'csm-mm-1'", 10, b"a")
             ]
-            for bad in ("phase=sideways", "tier=great", "csm=x'%20OR%201=1", "page_size=0", "page_token=***"):
+            # A forged token (valid base64, no MAC) is refused before it reaches Temporal.
+            for bad in (
+                "phase=sideways",
+                "tier=great",
+                "csm=x'%20OR%201=1",
+                "page_size=0",
+                "page_token=***",
+                "page_token=YQ==",
+            ):
                 assert (await http.get(f"/v1/handoffs?{bad}", headers=auth("ae"))).status_code == 422, bad
             assert (await http.get("/v1/handoffs", headers=auth("crm"))).status_code == 403
 

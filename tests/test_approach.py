@@ -7,6 +7,8 @@ from domain.approach_kinds import Approach
 from domain.deal import Deal, DealType
 from domain.policy import Policy
 
+pytestmark = pytest.mark.unit
+
 POLICY = Policy()
 
 

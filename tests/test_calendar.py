@@ -9,6 +9,8 @@ from pydantic import ValidationError
 from domain.calendar import BusinessCalendar, Weekday
 from domain.durations import parse_duration
 
+pytestmark = pytest.mark.unit
+
 NY = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")
 JULY_3 = date(2026, 7, 3)  # Friday, observed Independence Day

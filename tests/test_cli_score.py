@@ -7,6 +7,8 @@ import pytest
 
 from cli.main import main
 
+pytestmark = pytest.mark.unit
+
 EXAMPLE = Path(__file__).parent.parent / "examples" / "worked-example.json"
 
 

@@ -15,17 +15,18 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.app import create_app
 from api.settings import ApiSettings
-from tests.api_rig import api_keys_setting, auth
-from worker.codec import (
+from infra.baton_settings import BatonSettings
+from infra.payload_codec import (
     ENCODING,
     KEY_ID,
     CodecError,
     EncryptionCodec,
     PayloadAuthenticationError,
     UnknownKeyError,
-    codec_from_env,
+    build_codec,
 )
-from worker.connect import data_converter
+from infra.temporal_client import data_converter
+from tests.api_rig import api_keys_setting, auth
 
 K1, K2, K3 = os.urandom(32), os.urandom(32), os.urandom(32)
 SECRET = "Priya Raman <priya@acme.example>: owns the budget"
@@ -112,9 +113,15 @@ def test_repr_never_shows_key_material():
 # ---- keys from the environment -------------------------------------------------------------------
 
 
+def codec_from_env(variables: dict[str, str]) -> EncryptionCodec | None:
+    """The codec a process whose environment holds `variables` gets: the settings read exactly these
+    names (BATON_CODEC_KEYS is the field codec_keys, and so on)."""
+    return BatonSettings(**{name.removeprefix("BATON_").lower(): value for name, value in variables.items()}).codec
+
+
 def test_no_keys_means_no_codec_and_the_plain_converter():
-    assert codec_from_env({}) is None
-    assert data_converter({}) is pydantic_data_converter
+    assert codec_from_env({}) is None and build_codec() is None
+    assert data_converter() is pydantic_data_converter
 
 
 def test_keys_parse_with_the_first_active_unless_named():
@@ -122,7 +129,7 @@ def test_keys_parse_with_the_first_active_unless_named():
     codec = codec_from_env(env)
     assert codec.key_ids == ("k1", "k2") and codec.active_key_id == "k1"
     assert codec_from_env({**env, "BATON_CODEC_ACTIVE_KEY": "k2"}).active_key_id == "k2"
-    converter = data_converter(env)
+    converter = data_converter(codec_from_env(env))
     assert isinstance(converter.payload_codec, EncryptionCodec)
     assert converter.payload_converter_class is pydantic_data_converter.payload_converter_class
 

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import base64
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pytest
@@ -20,30 +18,22 @@ from temporalio.api.common.v1 import Payload
 from temporalio.client import Client, WorkflowHandle, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from activities.crm import CrmActivities
-from activities.notify import NotifyActivities
-from activities.notify_sinks import LogSink
-from activities.store_activities import StoreActivities
-from activities.usage import NoUsageSource, UsageActivities
 from domain.ids import handoff_workflow_id
 from domain.policy import Policy
-from store.engine import make_engine
-from store.migrate import upgrade
-from tests.conftest import assert_eventually
-from tests.handoffs import READY_DOCUMENT, deal
-from worker import temporal_binaries
-from worker.codec import (
+from infra import temporal_binaries
+from infra.payload_codec import (
     ENCODING,
     KEY_ID,
     EncryptionCodec,
     PayloadAuthenticationError,
     UnknownKeyError,
 )
-from worker.connect import data_converter
-from worker.registry import WORKFLOW_RUNNER, WORKFLOWS, activities_of
-from worker.search_attribute_setup import register_search_attributes
+from infra.search_attribute_setup import register_search_attributes
+from infra.temporal_client import data_converter
+from tests.conftest import assert_eventually
+from tests.handoffs import READY_DOCUMENT, deal
+from tests.workers import handoff_worker, new_database
 from workflows.handoff import DealHandoffWorkflow, HandoffInput
 
 pytestmark = pytest.mark.temporal
@@ -71,48 +61,34 @@ class Encrypted:
 async def encrypted_handoff(tmp_path) -> AsyncIterator[Encrypted]:
     """A handoff started (with a summary, as the API starts one) and run until a CSM is assigned,
     with every payload encrypted under key `k1`."""
-    converter = data_converter({"BATON_CODEC_KEYS": f"k1:{_b64(OLD_KEY)}"})
+    converter = data_converter(EncryptionCodec({"k1": OLD_KEY}))
     assert isinstance(converter.payload_codec, EncryptionCodec)
     server = temporal_binaries.test_server_path()
     env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=server, data_converter=converter)
-    url = f"sqlite:///{tmp_path}/baton-{uuid.uuid4().hex[:6]}.db"
-    upgrade(url)
-    store = StoreActivities(make_engine(url))
     try:
         await register_search_attributes(env.client)
-        acts = activities_of(CrmActivities({}), NotifyActivities([LogSink()]), store, UsageActivities(NoUsageSource()))
-        task_queue = f"tq-{uuid.uuid4()}"
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            async with Worker(
-                env.client,
-                task_queue=task_queue,
-                workflows=WORKFLOWS,
-                workflow_runner=WORKFLOW_RUNNER,
-                activities=acts,
-                activity_executor=pool,
-            ):
-                the_deal = deal(closed_at=await env.get_current_time(), account="Northwind Logistics")
-                handle = await env.client.start_workflow(
-                    DealHandoffWorkflow.run,
-                    HandoffInput(deal=the_deal, policy=Policy(), document=DOCUMENT),
-                    id=handoff_workflow_id(the_deal.crm, the_deal.deal_id),
-                    task_queue=task_queue,
-                    static_summary=f"Handoff for {CONTACTS[0].name}",
-                )
+        async with handoff_worker(env.client, new_database(tmp_path)) as worker:
+            the_deal = deal(closed_at=await env.get_current_time(), account="Northwind Logistics")
+            handle = await env.client.start_workflow(
+                DealHandoffWorkflow.run,
+                HandoffInput(deal=the_deal, policy=Policy(), document=DOCUMENT),
+                id=handoff_workflow_id(the_deal.crm, the_deal.deal_id),
+                task_queue=worker.task_queue,
+                static_summary=f"Handoff for {CONTACTS[0].name}",
+            )
 
-                # Queries only: no message lands on the instant a timer fires.
-                async def has_csm():
-                    state = await handle.query(DealHandoffWorkflow.state)
-                    assert state.owners.csm
-                    return state
+            # Queries only: no message lands on the instant a timer fires.
+            async def has_csm():
+                state = await handle.query(DealHandoffWorkflow.state)
+                assert state.owners.csm
+                return state
 
-                state = await assert_eventually(has_csm)
-                # With the codec the whole document decodes back, contacts included.
-                assert [c.email for c in state.document.stakeholders] == [c.email for c in CONTACTS]
-                yield Encrypted(env, handle)
-                await handle.terminate("test over")
+            state = await assert_eventually(has_csm)
+            # With the codec the whole document decodes back, contacts included.
+            assert [c.email for c in state.document.stakeholders] == [c.email for c in CONTACTS]
+            yield Encrypted(env, handle)
+            await handle.terminate("test over")
     finally:
-        store.engine.dispose()
         await env.shutdown()
 
 

@@ -16,6 +16,8 @@ from domain.durations import (
     seconds,
 )
 
+pytestmark = pytest.mark.unit
+
 
 class Policy(BaseModel):
     wait: DurationField

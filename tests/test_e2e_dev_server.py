@@ -22,6 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from cli import demo_cmd
+from infra.temporal_client import data_converter
 from tests.api_rig import (
     KEYS,
     auth,
@@ -33,7 +34,6 @@ from tests.api_rig import (
 from tests.conftest import assert_eventually
 from tests.dev_server import Stack, api_for, dev_server, worker_stack
 from tests.handoffs import READY_DOCUMENT
-from worker.connect import data_converter
 from workflows import search_attributes as sa
 
 pytestmark = pytest.mark.temporal

@@ -43,10 +43,16 @@ from tests.drills.stub import Stub
 pytestmark = pytest.mark.temporal
 
 SLA_SECONDS = 20
+# The drills that need a timer still pending when they inject the fault (a worker killed, Temporal
+# stopped) start deals whose close lies this far ahead, so the deadline falls SLA_SECONDS + HEADROOM after
+# the event: on a loaded two-core machine reaching the fault can take longer than the SLA alone, and a
+# deadline already breached would prove nothing about timers surviving the fault. The kill drill waits
+# out a 30 s activity timeout anyway, so the headroom costs it nothing.
+HEADROOM = timedelta(seconds=25)
 # Bounds for polls: past an SLA plus a 30 s activity timeout (a killed worker's in-flight attempt)
 # plus retry backoff. Generous: they only bound a failure, a passing drill returns as soon as it can.
-SETTLE = 90.0
-VISIBLE = 20.0
+SETTLE = 120.0
+VISIBLE = 60.0
 
 
 # ---- the deployment ------------------------------------------------------------------------------
@@ -131,8 +137,9 @@ def pipedrive(deal: int, retry: int = 0) -> tuple[bytes, dict]:
     return body, {"Authorization": f"Basic {auth}", "Content-Type": "application/json"}
 
 
-def generic(deal_id: str, ae: str = "ae-drill") -> dict:
+def generic(deal_id: str, ae: str = "ae-drill", closes_in: timedelta = timedelta(0)) -> dict:
     now = datetime.now(UTC)
+    closed = now + closes_in
     return {
         "type": "deal",
         "source": "drill",
@@ -143,7 +150,7 @@ def generic(deal_id: str, ae: str = "ae-drill") -> dict:
             "amount": 84000,
             "currency": "EUR",
             "created_at": (now - timedelta(days=40)).isoformat(),
-            "closed_at": now.isoformat(),
+            "closed_at": closed.isoformat(),
             "ae": ae,
         },
     }
@@ -348,7 +355,8 @@ async def test_a_killed_worker_loses_no_deadline_and_repeats_no_side_effect(depl
     stub.hold_notifications()  # so a notify activity is in flight, for sure, at the kill
     try:
         for deal_id in deal_ids:
-            assert (await http.post("/v1/events", json=generic(deal_id), headers=key("crm"))).status_code == 202
+            event = generic(deal_id, closes_in=HEADROOM)
+            assert (await http.post("/v1/events", json=event, headers=key("crm"))).status_code == 202
 
         async def timers_pending_and_a_notification_in_flight():
             for deal_id in deal_ids:
@@ -413,7 +421,8 @@ async def test_a_killed_worker_loses_no_deadline_and_repeats_no_side_effect(depl
 async def test_open_handoffs_and_their_timers_survive_a_temporal_restart(deployment, http, stub):
     deal_ids = [new_id("R") for _ in range(2)]
     for deal_id in deal_ids:
-        assert (await http.post("/v1/events", json=generic(deal_id), headers=key("crm"))).status_code == 202
+        event = generic(deal_id, closes_in=HEADROOM)
+        assert (await http.post("/v1/events", json=event, headers=key("crm"))).status_code == 202
     for deal_id in deal_ids:
         s = await wait_delivered(
             http, stub, "drill", deal_id, ("deadline_set", {"sla": "csm_briefed"}), ("csm_assigned", {})

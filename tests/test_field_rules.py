@@ -4,6 +4,8 @@ from pydantic import ValidationError
 from domain.document import Contact, ContactRole, FieldName, HandoffDocument, SalesConversations
 from domain.field_rules import EMPTY, GENERIC, SPECIFIC, Judgement, is_placeholder, judge, judge_all
 
+pytestmark = pytest.mark.unit
+
 
 def _sentence(reason: str) -> None:
     assert reason.strip() and not reason[0].islower() and reason.endswith(".")
@@ -143,7 +145,8 @@ def test_scope(text: str, status: float, mentions: str) -> None:
         (SalesConversations(commitments=["SSO"], objections=["Price too high"]), GENERIC, "4 words"),
         (SalesConversations(objections=["Worried about data migration effort"]), GENERIC, "commitment"),
         (SalesConversations(), EMPTY, "no commitments"),
-        (SalesConversations(commitments=["TBD"], objections=["see notes", "-"]), EMPTY, "no commitments"),
+        # Placeholders are generic here as in every other field (issue 12), not empty.
+        (SalesConversations(commitments=["TBD"], objections=["see notes", "-"]), GENERIC, "placeholder"),
     ],
 )
 def test_sales_conversations(talk: SalesConversations, status: float, mentions: str) -> None:

@@ -18,12 +18,12 @@ from activities.notify import NotifyActivities
 from activities.notify_sinks import LogSink
 from activities.report_activities import GovernanceRequest, ReportActivities
 from domain.scoring import Tier
+from infra.temporal_binaries import dev_server_path
+from infra.temporal_client import data_converter
 from store import repository
 from store.engine import make_engine, session_scope
 from store.migrate import upgrade
 from tests.test_reports import ENT, MID, at, handoff, record_examples
-from worker.connect import data_converter
-from worker.temporal_binaries import dev_server_path
 from workflows.governance import ALERT_TO, GovernanceInput, MonthlyGovernanceWorkflow, _previous_month
 from workflows.governance_schedule import SCHEDULE_ID, ensure_schedule
 

@@ -3,9 +3,10 @@
 from datetime import timedelta
 
 import pytest
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
+from domain.check_failures import CheckFailureKind
 from domain.ids import onboarding_workflow_id, post_check_workflow_id
 from domain.messages import (
     FirstTouch,
@@ -16,10 +17,12 @@ from domain.messages import (
     MilestoneReached,
     PostCheckAnswers,
     Sentiment,
+    StageChanged,
 )
 from domain.policy import Milestone, Policy
 from domain.roles import SlaName
-from domain.state import DeadlineStatus, Outcome, Phase
+from domain.stages import StageKind
+from domain.state import ChildKind, DeadlineStatus, Outcome, Phase
 from domain.timeline import Kind
 from tests.conftest import assert_eventually
 from tests.handoffs import READY_DOCUMENT, deal, start_handoff
@@ -139,15 +142,20 @@ async def test_post_check_passes_and_the_handoff_closes(rig_factory, env):
 
 
 @pytest.mark.parametrize(
-    ("answers", "users", "expected"),
+    ("answers", "users", "kind", "expected"),
     [
-        (PostCheckAnswers(enough_context=False), 5, "lacks the context"),
-        (PostCheckAnswers(enough_context=True, concerns=["reports are slow"]), 5, "concern raised: reports are slow"),
-        (PostCheckAnswers(enough_context=True), 0, "usage: 0 active users"),
-        (None, 5, "did not answer"),
+        (PostCheckAnswers(enough_context=False), 5, CheckFailureKind.CSM_LACKS_CONTEXT, "lacks the context"),
+        (
+            PostCheckAnswers(enough_context=True, concerns=["reports are slow"]),
+            5,
+            CheckFailureKind.CONCERN_RAISED,
+            "concern raised: reports are slow",
+        ),
+        (PostCheckAnswers(enough_context=True), 0, CheckFailureKind.LOW_USAGE, "usage: 0 active users"),
+        (None, 5, CheckFailureKind.UNANSWERED, "did not answer"),
     ],
 )
-async def test_failing_post_check_escalates_to_cs_manager(rig_factory, env, answers, users, expected):
+async def test_failing_post_check_escalates_to_cs_manager(rig_factory, env, answers, users, kind, expected):
     async with rig_factory() as rig:
         rig.usage.users = users
         now, handle, child = await to_onboarding(rig, env)
@@ -160,7 +168,8 @@ async def test_failing_post_check_escalates_to_cs_manager(rig_factory, env, answ
         else:
             await env.sleep(timedelta(days=8))
         result = await check.result()
-        assert not result.passed and any(expected in failure for failure in result.failures)
+        assert not result.passed and [f.kind for f in result.checks_failed] == [kind]
+        assert len(result.failures) == 1 and expected in result.failures[0]
 
         async def escalated():
             state = await handle.query(DealHandoffWorkflow.state)
@@ -168,7 +177,8 @@ async def test_failing_post_check_escalates_to_cs_manager(rig_factory, env, answ
             return state
 
         state = await assert_eventually(escalated)
-        assert Kind.CHECK_FAILED in [e.kind for e in state.timeline]
+        failed = [e for e in state.timeline if e.kind is Kind.CHECK_FAILED]
+        assert [e.details for e in failed] == [{"sla": "post_check", "failures": result.failures}]
 
 
 async def test_milestones_late_fail_the_check(rig_factory, env):
@@ -180,7 +190,7 @@ async def test_milestones_late_fail_the_check(rig_factory, env):
         await assert_eventually(lambda: _started(check))
         await check.execute_update(PostHandoffCheckWorkflow.answers, PostCheckAnswers(enough_context=True))
         result = await check.result()
-        assert [f for f in result.failures if f.startswith("milestone")] == [
+        assert [f.text for f in result.checks_failed if f.kind is CheckFailureKind.MILESTONE_LATE] == [
             f"milestone {m} not reached by {(now + timedelta(days=d)).astimezone(Policy().calendar.tz).date()}"
             for m, d in (("training_done", 14), ("activation_achieved", 21), ("first_value", 30))
         ]
@@ -217,3 +227,49 @@ async def test_partner_check_fails_when_the_csm_cannot_name_the_confirmer(rig_fa
 
         state = await assert_eventually(escalated)
         assert any(e.sla is SlaName.PARTNER_CHECK and e.to.value == "partner_manager" for e in state.escalations)
+
+
+async def test_a_concern_that_names_the_partner_fails_the_check_not_the_partners_part(rig_factory, env):
+    """The partner's part is settled by the kind of failure, not by a word in a concern's text."""
+    async with rig_factory() as rig:
+        now = await env.get_current_time()
+        handle = await start_handoff(rig, deal(closed_at=now, channel_partner="Northwind"), document=READY_DOCUMENT)
+
+        async def ready():
+            assert (await handle.query(DealHandoffWorkflow.state)).phase is Phase.INTAKE_REVIEW
+
+        await assert_eventually(ready)
+        await env.sleep(timedelta(days=30, minutes=1))
+        check = rig.client.get_workflow_handle_for(PostHandoffCheckWorkflow.run, post_check_workflow_id(handle.id))
+        await assert_eventually(lambda: _started(check))
+        concern = "the partner's reseller portal shows the wrong invoices"
+        answers = PostCheckAnswers(enough_context=True, partner_confirmed=True, concerns=[concern])
+        await check.execute_update(PostHandoffCheckWorkflow.answers, answers)
+        result = await check.result()
+        assert CheckFailureKind.CONCERN_RAISED in [f.kind for f in result.checks_failed]
+
+        async def settled():
+            state = await handle.query(DealHandoffWorkflow.state)
+            assert not state.deadlines[SlaName.POST_CHECK].open and not state.deadlines[SlaName.PARTNER_CHECK].open
+            return state
+
+        state = await assert_eventually(settled)
+        assert state.deadlines[SlaName.POST_CHECK].status is DeadlineStatus.BREACHED
+        assert state.deadlines[SlaName.PARTNER_CHECK].status is DeadlineStatus.MET
+        assert [e.sla for e in state.escalations if e.sla in (SlaName.POST_CHECK, SlaName.PARTNER_CHECK)] == [
+            SlaName.POST_CHECK
+        ]
+
+
+async def test_a_lost_deal_cancels_the_onboarding_child(rig_factory, env):
+    async with rig_factory() as rig:
+        _, handle, child = await to_onboarding(rig, env)
+        await reach(child, Milestone.SETUP_COMPLETE)
+        await handle.signal(DealHandoffWorkflow.stage_changed, StageChanged(stage="closedlost", kind=StageKind.LOST))
+        state = await handle.result()
+        assert state.outcome is Outcome.LOST and state.children[ChildKind.ONBOARDING].finished_at is None
+
+        async def cancelled():
+            assert (await child.describe()).status is WorkflowExecutionStatus.CANCELED
+
+        await assert_eventually(cancelled)

@@ -1,22 +1,32 @@
 """Tier gates, approaches, AE departure, deal lost, commission: each on the time-skipping server."""
 
+import asyncio
 from datetime import timedelta
 
 import pytest
+from temporalio import activity
 from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
 
+from activities.crm import CommissionRelease, CrmWriteResult
 from domain.document import DocumentPatch, HandoffDocument
+from domain.errors import ErrorType
 from domain.messages import (
     AeDeparture,
     CsmAssignment,
+    DeadlineExtension,
     DocumentUpdate,
+    FirstTouch,
     IntakeReviewInput,
     IntroAction,
     IntroUpdate,
+    KickoffHeld,
     StageChanged,
 )
+from domain.notifications import Delivery, Notification
 from domain.policy import Policy
 from domain.roles import SlaName
+from domain.stages import StageKind
 from domain.state import DeadlineStatus, Outcome, Phase
 from domain.timeline import Kind
 from tests.conftest import assert_eventually
@@ -167,17 +177,34 @@ async def test_recovery_owner_assigned_meets_the_sla(rig_factory, env):
 
 
 async def test_deal_lost_ends_the_handoff_and_refuses_messages(rig_factory, env):
-    async with rig_factory() as rig:
+    held = HeldNotices("deal_lost")
+    async with rig_factory(activities_override=[held.notify]) as rig:
         now = await env.get_current_time()
         d = deal(closed_at=now, acv=150_000)
         policy = Policy.model_validate({"stages": {"pre_close": {"hubspot": ["contractsent"]}}})
         handle = await start_handoff(rig, d, policy=policy, won=False)
         state = await settled(handle, lambda s: s.owners.csm)
         assert state.phase is Phase.PRE_CLOSE and not state.deadlines  # CSM named before close, no SLA yet
-        await handle.signal(DealHandoffWorkflow.stage_changed, StageChanged(stage="closedlost", kind="lost"))
+        await handle.signal(DealHandoffWorkflow.stage_changed, StageChanged(stage="closedlost", kind=StageKind.LOST))
+        await settled(handle, lambda s: s.phase is Phase.CLOSED)
+        # The run is still open (its last notice is held) but the handoff has ended: a person's message is
+        # refused, and a late won from the CRM is recorded and ignored.
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await handle.execute_update(
+                DealHandoffWorkflow.update_document, DocumentUpdate(fields=DocumentPatch(goals="Cut churn by 5%"))
+            )
+        assert err.value.cause.type == ErrorType.CLOSED.value
+        await handle.signal(
+            DealHandoffWorkflow.stage_changed, StageChanged(stage="closedwon", kind=StageKind.WON, deal=d)
+        )
+        await settled(handle, lambda s: s.timeline[-1].kind is Kind.MESSAGE_IGNORED)
+        held.release.set()
         result = await handle.result()
         assert result.outcome is Outcome.LOST and result.phase is Phase.CLOSED
-        assert Kind.CLOSED in kinds(result)
+        assert result.facts.won_at is None and not result.deadlines and result.document.goals != "Cut churn by 5%"
+        assert [(e.kind, e.details.get("message"), e.details.get("reason")) for e in result.timeline[-1:]] == [
+            (Kind.MESSAGE_IGNORED, "stage_changed", "handoff has ended")
+        ]
 
 
 async def test_pre_close_run_advances_when_won(rig_factory, env):
@@ -190,7 +217,7 @@ async def test_pre_close_run_advances_when_won(rig_factory, env):
             DealHandoffWorkflow.stage_changed,
             StageChanged(
                 stage="closedwon",
-                kind="won",
+                kind=StageKind.WON,
                 deal=won.model_copy(update={"deal_id": (await handle.query(DealHandoffWorkflow.state)).deal.deal_id}),
             ),
         )
@@ -220,16 +247,44 @@ async def test_lead_assignment_overrides_and_is_recorded(rig_factory, env):
 
 @pytest.mark.parametrize("release", [True, False])
 async def test_commission_released_when_ready_rated_and_intro_scheduled(rig_factory, env, release):
-    async with rig_factory() as rig:
+    crm = ReleasesSeen()
+    async with rig_factory(activities_override=[crm.release_commission]) as rig:
         now = await env.get_current_time()
         policy = Policy.model_validate({"commission": {"release": release}})
         handle = await start_handoff(rig, deal(closed_at=now), policy=policy, document=READY_DOCUMENT)
         await settled(handle)
         state = await handle.execute_update(DealHandoffWorkflow.intro, IntroUpdate(action=IntroAction.SCHEDULED))
         assert not state.commission.released  # no rating yet
-        state = await handle.execute_update(DealHandoffWorkflow.intake_review, IntakeReviewInput(rating=2, accept=True))
+        state = await handle.execute_update(
+            DealHandoffWorkflow.intake_review, IntakeReviewInput(rating=2, accept=False)
+        )
         assert not state.commission.released  # rated below the policy's 3
         assert Kind.COMMISSION_RELEASED not in kinds(state) and Kind.COMMISSION_HELD not in kinds(state)
+        state = await handle.execute_update(DealHandoffWorkflow.intake_review, IntakeReviewInput(rating=4))
+        # Ready, rated 4 and introduced: the conditions are met, and recorded either way.
+        assert state.commission.released and state.commission.at is not None
+        released, held = Kind.COMMISSION_RELEASED in kinds(state), Kind.COMMISSION_HELD in kinds(state)
+        assert (released, held) == (release, not release)
+        if release:
+            # The CRM is asked to release the hold once, for this deal.
+            await assert_eventually(lambda: _assert_equal([r.deal.deal_id for r in crm.seen], [state.deal.deal_id]))
+        else:
+            assert state.commission.note == "conditions met; release is switched off in the policy"
+        # One more message: its answer comes after the workflow task that handled the review, so the
+        # history holds every activity that task scheduled.
+        await handle.execute_update(DealHandoffWorkflow.first_touch, FirstTouch(channel="call"))
+        assert await scheduled(handle, "crm_release_commission") == (1 if release else 0)
+
+
+async def scheduled(handle, activity_name: str) -> int:
+    """How many times the run has scheduled the activity, from its history."""
+    history = await handle.fetch_history()
+    return sum(
+        1
+        for event in history.events
+        if event.HasField("activity_task_scheduled_event_attributes")
+        and event.activity_task_scheduled_event_attributes.activity_type.name == activity_name
+    )
 
 
 async def test_commission_release_on_a_satisfactory_rating(rig_factory, env):
@@ -244,14 +299,74 @@ async def test_commission_release_on_a_satisfactory_rating(rig_factory, env):
             assert kind in kinds(state)
 
 
+# Every person's message, as its update and a body that would be accepted on an open handoff.
+EVERY_MESSAGE = [
+    (DealHandoffWorkflow.update_document, DocumentUpdate(fields=DocumentPatch(goals="Cut churn by 5%"))),
+    (DealHandoffWorkflow.assign_csm, CsmAssignment(csm="csm-star")),
+    (DealHandoffWorkflow.intake_review, IntakeReviewInput(rating=4)),
+    (DealHandoffWorkflow.intro, IntroUpdate(action=IntroAction.SCHEDULED)),
+    (DealHandoffWorkflow.first_touch, FirstTouch(channel="call")),
+    (DealHandoffWorkflow.kickoff, KickoffHeld()),
+    (DealHandoffWorkflow.ae_departure, AeDeparture()),
+    (DealHandoffWorkflow.extend_deadline, DeadlineExtension(sla=SlaName.KICKOFF, extend_by="2bd", reason="asked")),
+]
+
+
 async def test_messages_after_close_are_refused(rig_factory, env):
-    async with rig_factory() as rig:
+    held = HeldNotices("deal_lost")
+    async with rig_factory(activities_override=[held.notify]) as rig:
         now = await env.get_current_time()
         handle = await start_handoff(rig, deal(closed_at=now), document=READY_DOCUMENT)
-        await settled(handle)
-        await handle.signal(DealHandoffWorkflow.stage_changed, StageChanged(stage="closedlost", kind="lost"))
-        await handle.result()
+        await settled(handle, lambda s: s.owners.csm)
+        await handle.signal(DealHandoffWorkflow.stage_changed, StageChanged(stage="closedlost", kind=StageKind.LOST))
+        closed = await settled(handle, lambda s: s.phase is Phase.CLOSED)
+        # While the run finishes its last notice, the handoff has ended: the workflow refuses each message.
+        for update, msg in EVERY_MESSAGE:
+            with pytest.raises(WorkflowUpdateFailedError) as err:
+                await handle.execute_update(update, msg)
+            assert err.value.cause.type == ErrorType.CLOSED.value, update
+            assert err.value.cause.message == "the handoff has ended (lost)"
+        assert (await handle.query(DealHandoffWorkflow.state)).timeline == closed.timeline
+        held.release.set()
+        result = await handle.result()
+        assert result.outcome is Outcome.LOST and result.timeline == closed.timeline
+        # Once the run has closed, Temporal itself refuses (the API answers 409 "the handoff has ended").
+        for update, msg in EVERY_MESSAGE:
+            with pytest.raises(RPCError) as refused:
+                await handle.execute_update(update, msg)
+            assert refused.value.status is RPCStatusCode.NOT_FOUND
         rig.started.remove(handle.id)
+
+
+class HeldNotices:
+    """A notify activity that holds one event's notices until released: a run that has closed its
+    handoff stays open meanwhile, so messages reach the workflow's own refusal."""
+
+    def __init__(self, event: str) -> None:
+        self.event = event
+        self.release = asyncio.Event()
+
+    @activity.defn(name="notify")
+    async def notify(self, notification: Notification) -> Delivery:
+        if notification.event == self.event:
+            await self.release.wait()
+        return Delivery(key=notification.key, sinks=["held"])
+
+
+class ReleasesSeen:
+    """The CRM's commission release, recording each request."""
+
+    def __init__(self) -> None:
+        self.seen: list[CommissionRelease] = []
+
+    @activity.defn(name="crm_release_commission")
+    async def release_commission(self, request: CommissionRelease) -> CrmWriteResult:
+        self.seen.append(request)
+        return CrmWriteResult(crm=request.deal.crm, done=True)
+
+
+def _assert_equal(actual, expected):
+    assert actual == expected, actual
 
 
 def _assert_in(item, items):

@@ -2,6 +2,8 @@ import pytest
 
 from domain.ids import handoff_workflow_id, normalise_salesforce_id, onboarding_workflow_id, post_check_workflow_id
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.mark.parametrize(
     ("short", "full"),

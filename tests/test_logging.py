@@ -8,7 +8,8 @@ import logging
 
 import pytest
 
-from api.logging_setup import configure_logging, configure_logging_from_env
+from infra.baton_settings import BatonSettings
+from infra.log_format import configure_logging, configure_logging_from_settings
 from tests.api_rig import HUBSPOT_SECRET, KEYS, auth, deal_number, dumps, hubspot_stage, hubspot_v3_headers, running_api
 from tests.conftest import assert_eventually
 from tests.handoffs import READY_DOCUMENT
@@ -66,9 +67,11 @@ def _assert_notified(rig, workflow_id: str) -> None:
     assert any(n.workflow_id == workflow_id for n in rig.sink.sent)
 
 
-def test_text_is_the_default_and_nothing_is_configured_without_the_variable():
-    assert configure_logging_from_env({}) is None
-    handler = configure_logging_from_env({"BATON_LOG_FORMAT": "text"})
+def test_text_is_the_default_and_nothing_is_configured_without_the_variable(monkeypatch):
+    monkeypatch.delenv("BATON_LOG_FORMAT", raising=False)
+    assert configure_logging_from_settings(BatonSettings()) is None
+    monkeypatch.setenv("BATON_LOG_FORMAT", "Text")
+    handler = configure_logging_from_settings(BatonSettings())
     try:
         assert handler is not None and not isinstance(handler.formatter, type(None))
         record = logging.LogRecord("baton.x", logging.INFO, __file__, 1, "hello %s", ("there",), None)

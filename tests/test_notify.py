@@ -14,7 +14,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.notify import NotifyActivities, sinks_from_env
+from activities.notify import NotifyActivities
 from activities.notify_sinks import (
     EmailSink,
     LogSink,
@@ -355,82 +355,3 @@ def test_activity_is_registered_as_notify():
 def test_sink_names_must_be_unique():
     with pytest.raises(ValueError, match="unique"):
         NotifyActivities([LogSink(), LogSink()])
-
-
-# --- settings -------------------------------------------------------------------
-
-SLACK_URL = "https://hooks.slack.com/services/T1/B2/sl4cks3cret"
-FULL_ENV = {
-    "BATON_SLACK_WEBHOOK_URL": SLACK_URL,
-    "BATON_SMTP_HOST": "smtp.example.com",
-    "BATON_SMTP_FROM": SENDER,
-    "BATON_SMTP_USERNAME": "baton",
-    "BATON_SMTP_PASSWORD": "smtp-pa55",
-    "BATON_NOTIFY_EMAILS": "sales_manager=sm@x.com, cs_manager=csm@x.com",
-    "BATON_WEBHOOK_URL": "https://receiver.example.com/baton",
-    "BATON_WEBHOOK_SECRET": SECRET,
-}
-
-
-@pytest.mark.parametrize(
-    ("env", "names"),
-    [
-        ({}, ["log"]),
-        ({"BATON_SLACK_WEBHOOK_URL": SLACK_URL}, ["log", "slack"]),
-        ({"BATON_WEBHOOK_URL": "https://r.example.com", "BATON_WEBHOOK_SECRET": "s"}, ["log", "webhook"]),
-        ({"BATON_SMTP_HOST": "smtp.example.com", "BATON_SMTP_FROM": SENDER}, ["log", "email"]),
-        ({"BATON_WEBHOOK_SECRET": "s"}, ["log"]),
-        (FULL_ENV, ["log", "slack", "email", "webhook"]),
-    ],
-)
-async def test_sinks_from_env_builds_the_configured_sinks(env, names, caplog):
-    with caplog.at_level(logging.INFO, logger="baton.notify"):
-        sinks = sinks_from_env(env)
-    try:
-        assert [s.name for s in sinks] == names
-        assert isinstance(sinks[0], LogSink)
-        for secret in ("sl4cks3cret", "smtp-pa55", SECRET):
-            assert secret not in caplog.text and secret not in repr(sinks)
-    finally:
-        for sink in sinks:
-            await sink.aclose()
-
-
-@pytest.mark.parametrize(
-    ("extra", "port", "starttls", "login"),
-    [
-        ({}, 587, True, None),
-        ({"BATON_SMTP_PORT": "2525", "BATON_SMTP_STARTTLS": "false"}, 2525, False, None),
-        ({"BATON_SMTP_STARTTLS": "Yes", "BATON_SMTP_USERNAME": "u", "BATON_SMTP_PASSWORD": "p"}, 587, True, "u"),
-    ],
-)
-def test_email_settings(extra, port, starttls, login):
-    env = {
-        "BATON_SMTP_HOST": "smtp.example.com",
-        "BATON_SMTP_FROM": SENDER,
-        "BATON_NOTIFY_EMAILS": "sales_manager=sm@x.com,cs_manager=csm@x.com",
-    } | extra
-    [_, sink] = sinks_from_env(env)
-
-    assert isinstance(sink, EmailSink)
-    assert (sink.host, sink.port, sink.sender, sink.starttls) == ("smtp.example.com", port, SENDER, starttls)
-    assert sink.recipients_by_role == {"sales_manager": "sm@x.com", "cs_manager": "csm@x.com"}
-    assert sink.resolve(["cs_manager", "vp_sales", "x@y.com"]) == ["csm@x.com", "x@y.com"]
-    assert sink._username == login
-
-
-@pytest.mark.parametrize(
-    "env",
-    [
-        {"BATON_WEBHOOK_URL": "https://r.example.com"},
-        {"BATON_SMTP_HOST": "smtp.example.com"},
-        {"BATON_SMTP_HOST": "h", "BATON_SMTP_FROM": SENDER, "BATON_SMTP_PORT": "smtp"},
-        {"BATON_SMTP_HOST": "h", "BATON_SMTP_FROM": SENDER, "BATON_SMTP_STARTTLS": "maybe"},
-        {"BATON_SMTP_HOST": "h", "BATON_SMTP_FROM": SENDER, "BATON_SMTP_USERNAME": "u"},
-        {"BATON_SMTP_HOST": "h", "BATON_SMTP_FROM": SENDER, "BATON_NOTIFY_EMAILS": "sales_manager"},
-        {"BATON_SMTP_HOST": "h", "BATON_SMTP_FROM": SENDER, "BATON_NOTIFY_EMAILS": "cs_manager=nobody"},
-    ],
-)
-def test_half_a_configuration_is_refused(env):
-    with pytest.raises(ValueError):
-        sinks_from_env(env)

@@ -7,6 +7,8 @@ from domain.approach_kinds import Approach
 from domain.policy import Policy, PolicyError, dump_policy, load_policy_text
 from domain.roles import Role, SlaName
 
+pytestmark = pytest.mark.unit
+
 
 def test_defaults_are_the_seeds_numbers():
     policy = Policy()

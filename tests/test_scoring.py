@@ -11,6 +11,8 @@ from domain.document import FieldName, HandoffDocument
 from domain.policy import Policy
 from domain.scoring import Tier, check_overrides, score_document, tier_for
 
+pytestmark = pytest.mark.unit
+
 POLICY = Policy()
 EMPTY = HandoffDocument()
 F = FieldName

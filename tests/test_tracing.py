@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -14,11 +15,13 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 from temporalio.client import Client
 
-from api.logging_setup import configure_logging
+from infra.log_format import configure_logging
+from infra.tracing import tracer_from_settings, tracing_interceptors
 from tests.api_rig import auth, deal_number, dumps, hubspot_stage, hubspot_v3_headers, running_api
 from tests.conftest import assert_eventually
+from worker.settings import WorkerSettings
+from worker.settings import get_settings as get_worker_settings
 from worker.telemetry import connect_overrides
-from worker.tracing import tracer_from_env, traces_endpoint, tracing_interceptors
 
 
 @pytest.fixture
@@ -117,27 +120,40 @@ def test_a_log_line_written_inside_a_span_carries_its_trace_id(spans):
     assert "trace_id" not in outside
 
 
-def test_tracing_is_off_without_an_otlp_endpoint():
-    assert traces_endpoint({}) is None
-    assert tracer_from_env({}, "baton-worker") is None
+@pytest.fixture
+def environ(monkeypatch):
+    """Set variables as the process environment holds them; none of the developer's own OTEL_* leak in."""
+    for name in list(os.environ):
+        if name.startswith(("OTEL_", "BATON_")):
+            monkeypatch.delenv(name)
+
+    def setenv(**variables: str) -> WorkerSettings:
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+        return get_worker_settings()
+
+    return setenv
+
+
+def test_tracing_is_off_without_an_otlp_endpoint(environ):
+    settings = environ()
+    assert settings.traces_endpoint is None
+    assert tracer_from_settings(settings, "baton-worker") is None
     assert tracing_interceptors(None) == []
-    assert "interceptors" not in connect_overrides({}, "baton-worker")
+    assert "interceptors" not in connect_overrides(settings)
 
 
-def test_the_otlp_endpoint_comes_from_the_standard_variables():
-    assert (
-        traces_endpoint({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318/"}) == "http://collector:4318/v1/traces"
-    )
-    both = {
-        "OTEL_EXPORTER_OTLP_ENDPOINT": "http://a:4318",
-        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://b:4318/traces",
-    }
-    assert traces_endpoint(both) == "http://b:4318/traces"
+def test_the_otlp_endpoint_comes_from_the_standard_variables(environ):
+    base = environ(OTEL_EXPORTER_OTLP_ENDPOINT="http://collector:4318/")
+    assert base.traces_endpoint == "http://collector:4318/v1/traces"
+    both = environ(OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="http://b:4318/traces")
+    assert both.traces_endpoint == "http://b:4318/traces"
 
 
-def test_a_configured_endpoint_gives_the_worker_a_tracing_interceptor():
-    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9/", "OTEL_SERVICE_NAME": "baton-worker-eu"}
-    overrides = connect_overrides(env, "baton-worker")
+def test_a_configured_endpoint_gives_the_worker_a_tracing_interceptor(environ):
+    settings = environ(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9/", OTEL_SERVICE_NAME="baton-worker-eu")
+    assert settings.otel_service_name == "baton-worker-eu"
+    overrides = connect_overrides(settings)
     (interceptor,) = overrides["interceptors"]
     assert type(interceptor).__name__ == "TracingInterceptor"
-    assert tracer_from_env(env, "baton-worker") is not None
+    assert tracer_from_settings(settings, "baton-worker") is not None

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import json
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from pydantic import ValidationError
@@ -34,6 +34,8 @@ from api.crm import (
     verify_hubspot_v3,
 )
 from domain.deal import Deal
+
+pytestmark = pytest.mark.unit
 
 CLOSE = datetime(2026, 3, 6, 15, 0, tzinfo=UTC)
 CLOSE_MS = 1772809200000
@@ -252,11 +254,12 @@ HUBSPOT_BATCH = [
 ]
 
 
-def test_hubspot_batch_keeps_only_stage_changes() -> None:
+def test_hubspot_batch_keeps_stage_changes_and_other_deal_properties_for_the_mapping() -> None:
     events = parse_hubspot_batch(dumps(HUBSPOT_BATCH))
-    assert [(e.crm, e.deal_id, e.stage, e.event_id) for e in events] == [
-        ("hubspot", "9876543210", "closedwon", "62515:9876543210:3817209"),
-        ("hubspot", "1122334455", "contractsent", "62515:1122334455:3817211"),
+    assert [(e.crm, e.deal_id, e.stage, e.event_id, e.crm_properties) for e in events] == [
+        ("hubspot", "9876543210", "closedwon", "62515:9876543210:3817209", {}),
+        ("hubspot", "9876543210", "", "62515:9876543210:3817210", {"amount": "84000"}),
+        ("hubspot", "1122334455", "contractsent", "62515:1122334455:3817211", {}),
     ]
     assert events[0].occurred_at == CLOSE
 
@@ -415,8 +418,10 @@ def test_cdc_create_maps_deal_fields() -> None:
     assert (fields["account"], fields["amount"], fields["currency"], fields["ae"]) == (
         "Northwind Logistics - Routing Pro", 84000.0, "EUR", "0055g00000AbCdEAAV",
     )  # fmt: skip
-    # Closed the day it was created: the date-only close is not allowed to precede the creation.
-    assert fields["closed_at"] == fields["created_at"]
+    # The parser only reads: the close stays a date, placed later by the policy's calendar
+    # (tests/test_close_date.py), so no hack moves it to the creation time here.
+    assert event.closed_on == date(2026, 3, 6) and "closed_at" not in fields
+    assert datetime.fromisoformat(fields["created_at"]) == datetime(2026, 3, 6, 10, 15, tzinfo=UTC)
     Deal.model_validate({"crm": "salesforce", "deal_id": event.deal_id, **fields})
 
 
@@ -476,7 +481,8 @@ def test_outbound_message_two_notifications() -> None:
         84000.0,
         "EUR",
     )
-    assert datetime.fromisoformat(fields["closed_at"]) == datetime(2026, 3, 6, tzinfo=UTC)
+    # CloseDate is a date: it travels as one, for the policy calendar to place (not midnight UTC).
+    assert "closed_at" not in fields and message.notifications[0].closed_on == date(2026, 3, 6)
     Deal.model_validate({"crm": "salesforce", "deal_id": OPP_18, **fields})
 
 
@@ -749,13 +755,47 @@ def test_malformed_json_is_a_payload_error(parser, body: bytes) -> None:
     assert refused.value.field == "body"
 
 
-@pytest.mark.parametrize("parser", JSON_PARSERS[:4])
-@pytest.mark.parametrize("value", [None, 0, "deal", [], {}, [None], [[]], {"meta": []}, {"ChangeEventHeader": None}])
-def test_wrong_shapes_never_escape_as_bare_errors(parser, value: object) -> None:
-    try:
+WRONG_SHAPES = [None, 0, "deal", [], {}, [None], [[]], {"meta": []}, {"ChangeEventHeader": None}]
+# What each parser must make of each wrong shape: the field a PayloadError names, or EMPTY where the
+# shape is a valid one with nothing in it (an empty batch: nothing to do, and nothing refused).
+EMPTY = "no events"
+EXPECTED_FOR_WRONG_SHAPES = {
+    parse_hubspot_batch: ["body", "body", "body", EMPTY, "body", "[0]", "[0]", "body", "body"],
+    parse_hubspot_workflow: ["body", "body", "body", "body", "objectId", "body", "body", "objectId", "objectId"],
+    parse_cdc: [
+        "body",
+        "body",
+        "body",
+        EMPTY,
+        "ChangeEventHeader",
+        "[0]",
+        "[0]",
+        "ChangeEventHeader",
+        "ChangeEventHeader",
+    ],
+    parse_pipedrive: ["body", "body", "body", "body", "meta", "body", "body", "meta", "meta"],
+}
+
+
+@pytest.mark.parametrize(
+    ("parser", "value", "expected"),
+    [
+        pytest.param(parser, value, expected, id=f"{parser.__name__}-{index}")
+        for parser, outcomes in EXPECTED_FOR_WRONG_SHAPES.items()
+        for index, (value, expected) in enumerate(zip(WRONG_SHAPES, outcomes, strict=True))
+    ],
+)
+def test_wrong_shapes_are_refused_naming_the_field_or_are_explicitly_empty(
+    parser, value: object, expected: str
+) -> None:
+    """Fails if a parser silently accepts a wrong shape (returns events, or nothing where it should
+    refuse), or lets a bare KeyError/TypeError escape."""
+    if expected == EMPTY:
+        assert parser(dumps(value)) == []
+        return
+    with pytest.raises(PayloadError) as refused:
         parser(dumps(value))
-    except PayloadError:
-        pass
+    assert refused.value.field == expected
 
 
 @pytest.mark.parametrize(

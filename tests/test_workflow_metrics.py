@@ -1,27 +1,17 @@
 """The worker's SLA breach counter, by SLA and approach, read through the SDK's metric buffer."""
 
-import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from temporalio.runtime import MetricBuffer, Runtime, TelemetryConfig
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from activities.crm import CrmActivities
-from activities.notify import NotifyActivities
-from activities.notify_sinks import LogSink
-from activities.store_activities import StoreActivities
-from activities.usage import NoUsageSource, UsageActivities
 from domain.policy import Policy
-from store.engine import make_engine
-from store.migrate import upgrade
+from infra import temporal_binaries
+from infra.search_attribute_setup import register_search_attributes
+from infra.temporal_client import data_converter
 from tests.conftest import assert_eventually
 from tests.handoffs import READY_DOCUMENT, deal
-from worker import temporal_binaries
-from worker.connect import data_converter
-from worker.registry import WORKFLOW_RUNNER, WORKFLOWS, activities_of
-from worker.search_attribute_setup import register_search_attributes
+from tests.workers import handoff_worker, new_database
 from workflows.handoff import DealHandoffWorkflow, HandoffInput
 
 
@@ -33,37 +23,21 @@ async def test_breaches_are_counted_by_sla_and_approach(tmp_path):
     )
     try:
         await register_search_attributes(env.client)
-        url = f"sqlite:///{tmp_path}/metrics.db"
-        upgrade(url)
-        engine = make_engine(url)
-        acts = activities_of(
-            CrmActivities({}), NotifyActivities([LogSink()]), StoreActivities(engine), UsageActivities(NoUsageSource())
-        )
-        task_queue = f"metrics-{uuid.uuid4()}"
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            async with Worker(
-                env.client,
-                task_queue=task_queue,
-                workflows=WORKFLOWS,
-                workflow_runner=WORKFLOW_RUNNER,
-                activities=acts,
-                activity_executor=pool,
-            ):
-                d = deal(closed_at=await env.get_current_time())
-                handle = await env.client.start_workflow(
-                    DealHandoffWorkflow.run,
-                    HandoffInput(deal=d, policy=Policy(), document=READY_DOCUMENT),
-                    id=f"baton-hubspot-{d.deal_id}",
-                    task_queue=task_queue,
-                )
+        async with handoff_worker(env.client, new_database(tmp_path)) as worker:
+            d = deal(closed_at=await env.get_current_time())
+            handle = await env.client.start_workflow(
+                DealHandoffWorkflow.run,
+                HandoffInput(deal=d, policy=Policy(), document=READY_DOCUMENT),
+                id=f"baton-hubspot-{d.deal_id}",
+                task_queue=worker.task_queue,
+            )
 
-                async def started():
-                    assert (await handle.query(DealHandoffWorkflow.state)).owners.csm
+            async def started():
+                assert (await handle.query(DealHandoffWorkflow.state)).owners.csm
 
-                await assert_eventually(started)
-                await env.sleep(timedelta(hours=49))
-                await handle.query(DealHandoffWorkflow.state)
-        engine.dispose()
+            await assert_eventually(started)
+            await env.sleep(timedelta(hours=49))
+            await handle.query(DealHandoffWorkflow.state)
         breaches = [
             (update.attributes.get("sla"), update.attributes.get("approach"), update.value)
             for update in buffer.retrieve_updates()

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.crm import CrmActivities
-from activities.crm_clients import crm_clients_from_env
-from activities.notify import NotifyActivities, sinks_from_env
+from activities.notify import NotifyActivities
 from activities.report_activities import ReportActivities
 from activities.store_activities import StoreActivities
-from activities.usage import UsageActivities, usage_source_from_env
+from activities.usage import UsageActivities
 from store.engine import make_engine
+from worker.activity_clients import crm_clients, notify_sinks, usage_source
+from worker.settings import WorkerSettings
 from workflows.governance import MonthlyGovernanceWorkflow
 from workflows.handoff import DealHandoffWorkflow
 from workflows.onboarding import OnboardingTransitionWorkflow
@@ -64,13 +63,13 @@ def activities_of(crm: CrmActivities, notify: NotifyActivities, store: StoreActi
     ]
 
 
-def build_activities(env: Mapping[str, str], database_url: str | None = None) -> list:
-    """Each activity class built once from the environment, owning its clients."""
-    engine = make_engine(database_url)
+def build_activities(settings: WorkerSettings) -> list:
+    """Each activity class built once from the worker's settings, owning its clients."""
+    engine = make_engine(settings.database_url)
     handoff = activities_of(
-        CrmActivities(crm_clients_from_env(env)),
-        NotifyActivities(sinks_from_env(env)),
+        CrmActivities(crm_clients(settings)),
+        NotifyActivities(notify_sinks(settings)),
         StoreActivities(engine),
-        UsageActivities(usage_source_from_env(env)),
+        UsageActivities(usage_source(settings)),
     )
     return [*handoff, ReportActivities(engine).governance]

@@ -1,6 +1,7 @@
-"""Telemetry for a Temporal client: the SDK runtime's Prometheus metrics and OpenTelemetry traces.
+"""Telemetry for the worker's Temporal client: the SDK runtime's Prometheus metrics and OpenTelemetry
+traces.
 
-BATON_WORKER_METRICS_ADDRESS (e.g. `0.0.0.0:9464`) makes the core serve its own /metrics (task
+BATON_WORKER_METRICS_ADDRESS (e.g. `0.0.0.0:9464`) makes the SDK core serve its own /metrics (task
 latencies, slots, poll success, sticky cache ...) on that address. Unset, the SDK's default runtime is
 used, so a test or a CLI command never opens a port it did not ask for.
 
@@ -10,18 +11,18 @@ port would fail, so the one built here is cached per address for the life of the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from typing import Any
 
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
-from worker.tracing import tracer_from_env, tracing_interceptors
+from infra.tracing import tracer_from_settings, tracing_interceptors
+from worker.settings import WorkerSettings
 
-METRICS_ADDRESS_ENV = "BATON_WORKER_METRICS_ADDRESS"
+SERVICE_NAME = "baton-worker"
 _runtimes: dict[str, Runtime] = {}
 
 
-def runtime_from_env(env: Mapping[str, str]) -> Runtime | None:
-    address = env.get(METRICS_ADDRESS_ENV, "").strip()
+def metrics_runtime(address: str | None) -> Runtime | None:
     if not address:
         return None
     if address not in _runtimes:
@@ -31,14 +32,14 @@ def runtime_from_env(env: Mapping[str, str]) -> Runtime | None:
     return _runtimes[address]
 
 
-def connect_overrides(env: Mapping[str, str], service: str = "baton-worker") -> dict:
-    """Keyword arguments for `worker.connect.connect`: the metrics runtime and the tracing
-    interceptor (worker.tracing), each only when the environment configures it."""
-    overrides: dict = {}
-    runtime = runtime_from_env(env)
+def connect_overrides(settings: WorkerSettings) -> dict[str, Any]:
+    """Keyword arguments for `infra.temporal_client.connect`: the metrics runtime and the tracing
+    interceptor (infra.tracing), each only when the settings configure it."""
+    overrides: dict[str, Any] = {}
+    runtime = metrics_runtime(settings.worker_metrics_address)
     if runtime is not None:
         overrides["runtime"] = runtime
-    interceptors = tracing_interceptors(tracer_from_env(env, service))
+    interceptors = tracing_interceptors(tracer_from_settings(settings, SERVICE_NAME))
     if interceptors:
         overrides["interceptors"] = interceptors
     return overrides

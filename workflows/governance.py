@@ -12,16 +12,13 @@ with workflow.unsafe.imports_passed_through():
     from activities.notify import NotifyActivities
     from activities.report_activities import GovernanceRequest, GovernanceReview, ReportActivities, governance_text
     from domain.notifications import Notification
+    from workflows.call_policy import ATTEMPT_TIMEOUT, RETRY_THROUGH_OUTAGES
 
 # A report read from the store; a database restart is worth waiting out, so retries are patient.
 REPORT_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=5)
 )
 REPORT_TIMEOUT = timedelta(minutes=5)
-NOTIFY_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=5)
-)
-NOTIFY_TIMEOUT = timedelta(seconds=30)
 GIVE_UP_AFTER = timedelta(days=1)
 REPORT_TO = ["revops"]
 ALERT_TO = ["revops", "sales_manager", "cs_manager"]
@@ -84,9 +81,9 @@ class MonthlyGovernanceWorkflow:
         await workflow.execute_activity_method(
             NotifyActivities.notify,
             notification,
-            start_to_close_timeout=NOTIFY_TIMEOUT,
+            start_to_close_timeout=ATTEMPT_TIMEOUT,
             schedule_to_close_timeout=GIVE_UP_AFTER,
-            retry_policy=NOTIFY_RETRY,
+            retry_policy=RETRY_THROUGH_OUTAGES,
             summary=notification.event,
         )
 

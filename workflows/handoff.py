@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypeVar
+
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.errors import Refused
+    from domain.crm_fields import CrmDocumentChange, merge_patches
+    from domain.document import HandoffDocument
+    from domain.errors import ErrorType, Refused
     from domain.handoff_input import HandoffInput
     from domain.machine import HandoffMachine
     from domain.messages import (
@@ -28,12 +34,15 @@ with workflow.unsafe.imports_passed_through():
 
     # Shared with the sandbox, like the domain: a new run re-executes every module it does not share.
     from workflows.handoff_effects import EffectRunner
+    from workflows.message_names import HandoffQuery, HandoffSignal, HandoffUpdate
+
+Message = TypeVar("Message")
 
 
 @workflow.defn
 class DealHandoffWorkflow:
-    """Query `state`; updates for every person's message; signals `stage_changed`, `child_finished`,
-    `milestone_reached` from the CRM and the child workflows."""
+    """Query `state`; updates for every person's message; signals `stage_changed`,
+    `crm_document_changed`, `child_finished`, `milestone_reached` from the CRM and the child workflows."""
 
     @workflow.init
     def __init__(self, input: HandoffInput) -> None:
@@ -51,15 +60,23 @@ class DealHandoffWorkflow:
         self._shown: dict[str, object] = {}
         self._counted = recorded
         self._early: list[StageChanged] = []
+        self._early_documents: list[CrmDocumentChange] = []
 
     @workflow.run
     async def run(self, input: HandoffInput) -> HandoffState:
         if not self._started:
-            deal = await self._effects.fetch_deal(input.deal)
-            self._m.start(deal, input.document, input.won, workflow.now())
+            deal, fetched_document, submitted = await self._effects.fetch_deal(input.deal, input.learned_at)
+            crm_document = merge_patches(fetched_document, input.crm_document)
+            document = input.document
+            if submitted and crm_document is not None:
+                # Submitted in the CRM: the document counts as carried by the win, as the API's would.
+                document, crm_document = (document or HandoffDocument()).merged(crm_document), None
+            self._m.start(deal, document, input.won, workflow.now(), input.learned_at, crm_document)
             self._started = True
             for signal in self._early:
                 self.stage_changed(signal)
+            for change in self._early_documents:
+                self.crm_document_changed(change)
         while True:
             await self._settle()
             if self._m.state.ended:
@@ -84,7 +101,7 @@ class DealHandoffWorkflow:
 
     # ---- signals (never raise: a bad one is recorded and ignored) --------------------------
 
-    @workflow.signal
+    @workflow.signal(name=HandoffSignal.STAGE_CHANGED)
     def stage_changed(self, signal: StageChanged) -> None:
         if not self._started:
             # Arrived while the deal is still being fetched: apply it once the handoff has begun.
@@ -93,19 +110,27 @@ class DealHandoffWorkflow:
         self._m.stage_changed(signal.kind, signal.stage, signal.deal, signal.document, workflow.now())
         self._poke()
 
-    @workflow.signal
+    @workflow.signal(name=HandoffSignal.CRM_DOCUMENT_CHANGED)
+    def crm_document_changed(self, signal: CrmDocumentChange) -> None:
+        if not self._started:
+            self._early_documents.append(signal)
+            return
+        self._m.crm_document_changed(signal, workflow.now())
+        self._poke()
+
+    @workflow.signal(name=HandoffSignal.CHILD_FINISHED)
     def child_finished(self, signal: ChildFinished) -> None:
         self._m.child_finished(signal, workflow.now())
         self._poke()
 
-    @workflow.signal
+    @workflow.signal(name=HandoffSignal.MILESTONE_REACHED)
     def milestone_reached(self, signal: MilestoneSignal) -> None:
         self._m.milestone(signal, workflow.now())
         self._poke()
 
     # ---- updates: validators refuse, handlers apply and answer with the new state ----------
 
-    @workflow.update
+    @workflow.update(name=HandoffUpdate.DOCUMENT)
     def update_document(self, msg: DocumentUpdate) -> HandoffState:
         return self._apply(self._m.apply_document, msg)
 
@@ -113,7 +138,7 @@ class DealHandoffWorkflow:
     def _check_document(self, msg: DocumentUpdate) -> None:
         self._check(self._m.check_document, msg)
 
-    @workflow.update
+    @workflow.update(name=HandoffUpdate.ASSIGN_CSM)
     def assign_csm(self, msg: CsmAssignment) -> HandoffState:
         return self._apply(self._m.apply_csm, msg)
 
@@ -121,7 +146,7 @@ class DealHandoffWorkflow:
     def _check_csm(self, msg: CsmAssignment) -> None:
         self._check(self._m.check_csm, msg)
 
-    @workflow.update
+    @workflow.update(name=HandoffUpdate.INTAKE_REVIEW)
     def intake_review(self, msg: IntakeReviewInput) -> HandoffState:
         return self._apply(self._m.apply_intake, msg)
 
@@ -129,7 +154,7 @@ class DealHandoffWorkflow:
     def _check_intake(self, msg: IntakeReviewInput) -> None:
         self._check(self._m.check_intake, msg)
 
-    @workflow.update
+    @workflow.update(name=HandoffUpdate.INTRO)
     def intro(self, msg: IntroUpdate) -> HandoffState:
         return self._apply(self._m.apply_intro, msg)
 
@@ -137,7 +162,7 @@ class DealHandoffWorkflow:
     def _check_intro(self, msg: IntroUpdate) -> None:
         self._check(self._m.check_intro, msg)
 
-    @workflow.update
+    @workflow.update(name=HandoffUpdate.FIRST_TOUCH)
     def first_touch(self, msg: FirstTouch) -> HandoffState:
         return self._apply(self._m.apply_first_touch, msg)
 
@@ -145,7 +170,7 @@ class DealHandoffWorkflow:
     def _check_first_touch(self, msg: FirstTouch) -> None:
         self._check(self._m.check_first_touch, msg)
 
-    @workflow.update
+    @workflow.update(name=HandoffUpdate.KICKOFF)
     def kickoff(self, msg: KickoffHeld) -> HandoffState:
         return self._apply(self._m.apply_kickoff, msg)
 
@@ -153,7 +178,7 @@ class DealHandoffWorkflow:
     def _check_kickoff(self, msg: KickoffHeld) -> None:
         self._check(self._m.check_kickoff, msg)
 
-    @workflow.update
+    @workflow.update(name=HandoffUpdate.AE_DEPARTURE)
     def ae_departure(self, msg: AeDeparture) -> HandoffState:
         return self._apply(self._m.apply_ae_departure, msg)
 
@@ -161,7 +186,7 @@ class DealHandoffWorkflow:
     def _check_ae_departure(self, msg: AeDeparture) -> None:
         self._check(self._m.check_ae_departure, msg)
 
-    @workflow.update
+    @workflow.update(name=HandoffUpdate.EXTEND_DEADLINE)
     def extend_deadline(self, msg: DeadlineExtension) -> HandoffState:
         return self._apply(self._m.apply_extension, msg)
 
@@ -169,21 +194,23 @@ class DealHandoffWorkflow:
     def _check_extension(self, msg: DeadlineExtension) -> None:
         self._check(self._m.check_extension, msg)
 
-    @workflow.query
+    @workflow.query(name=HandoffQuery.STATE)
     def state(self) -> HandoffState:
         return self._m.state
 
     # ---- private -------------------------------------------------------------------------------
 
-    def _check(self, check, msg) -> None:
+    def _check(self, check: Callable[[Message], None], msg: Message) -> None:
         if not self._started:
-            raise ApplicationError("the handoff is still starting; retry in a moment", type="InvalidTransition")
+            raise ApplicationError(
+                "the handoff is still starting; retry in a moment", type=ErrorType.INVALID_TRANSITION.value
+            )
         try:
             check(msg)
         except Refused as refused:
             raise ApplicationError(refused.message, type=refused.type.value) from None
 
-    def _apply(self, apply, msg) -> HandoffState:
+    def _apply(self, apply: Callable[[Message, datetime], None], msg: Message) -> HandoffState:
         apply(msg, workflow.now())
         self._poke()
         return self._m.state

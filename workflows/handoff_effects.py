@@ -3,35 +3,36 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import datetime
+from typing import Any, assert_never
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.crm import CommissionRelease, CrmActivities, CrmTask, FetchDeal
+    from activities.crm import CommissionRelease, CrmActivities, CrmTask, CrmWriteResult, FetchDeal
     from activities.notify import NotifyActivities
     from activities.store_activities import AssignCsm as AssignCsmRequest
     from activities.store_activities import StoreActivities
     from domain import effects as fx
+    from domain.approach_kinds import Approach
     from domain.deal import Deal
+    from domain.document import DocumentPatch
     from domain.ids import onboarding_workflow_id, post_check_workflow_id
     from domain.machine import HandoffMachine
     from domain.notifications import Notification
     from domain.onboarding import OnboardingInput, PostCheckInput
     from domain.policy import Policy
+    from domain.state import ChildKind
     from domain.timeline import Kind
+    from workflows.call_policy import ATTEMPT_TIMEOUT, FETCH_DEAL_WITHIN, RETRY_THROUGH_OUTAGES, SIDE_EFFECT_WITHIN
     from workflows.onboarding import OnboardingTransitionWorkflow
     from workflows.post_check import PostHandoffCheckWorkflow
 
-# Outside systems may be down for hours; a handoff waits for them rather than losing a message.
-PATIENT = RetryPolicy(
-    initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=5)
-)
-CALL_TIMEOUT = timedelta(seconds=30)
-GIVE_UP_AFTER = timedelta(days=3)
+# The failure type sdk-core gives a cancel request whose target run is gone: the child had finished
+# (and its end had not reached the parent yet) or was never started.
+_CHILD_ALREADY_GONE = "ExternalWorkflowExecutionNotFound"
 
 
 class EffectRunner:
@@ -53,35 +54,33 @@ class EffectRunner:
         self._recorded = recorded
         self._store_busy = False
         self._recording_stopped = False
-        self._tasks: list[asyncio.Task] = []
+        self._tasks: list[asyncio.Task[None]] = []
 
     async def run(self, effect: fx.Effect) -> None:
-        if isinstance(effect, fx.Notify):
-            self._background(self._notify(effect))
-        elif isinstance(effect, fx.CreateCrmTask):
-            task = CrmTask(
-                deal=self._machine.state.deal,
-                key=effect.key,
-                owner=effect.owner,
-                subject=effect.subject,
-                body=effect.body,
-                due=effect.due,
-            )
-            self._background(self._crm_write(CrmActivities.create_task, task, "task"))
-        elif isinstance(effect, fx.ReleaseCommission):
-            release = CommissionRelease(deal=self._machine.state.deal, key=effect.key, note=effect.note)
-            self._background(self._crm_write(CrmActivities.release_commission, release, "commission release"))
-        elif isinstance(effect, fx.AssignCsm):
-            self._background(self._assign_csm(effect.team))
-        elif isinstance(effect, fx.StartOnboarding):
-            await self._start_onboarding()
-        elif isinstance(effect, fx.StartPostCheck):
-            await self._start_post_check()
-        elif isinstance(effect, fx.EndChildren):
-            await self._end_children(effect.reason)
+        """Calls to outside systems run in the background; child workflows start (or end) before the
+        next effect, so the machine hears of each child before anything else happens."""
+        match effect:
+            case fx.Notify():
+                self._background(self._notify(effect))
+            case fx.CreateCrmTask():
+                self._background(self._crm_write(CrmActivities.create_task, self._task(effect), "task"))
+            case fx.ReleaseCommission():
+                release = self._release(effect)
+                self._background(self._crm_write(CrmActivities.release_commission, release, "commission release"))
+            case fx.AssignCsm():
+                self._background(self._assign_csm(effect.team))
+            case fx.StartOnboarding():
+                await self._start_onboarding()
+            case fx.StartPostCheck():
+                await self._start_post_check()
+            case fx.EndChildren():
+                await self._end_children()
+            case _:
+                # mypy proves every kind of effect has its case: a new one without a case fails the check.
+                assert_never(effect)
 
-    def _background(self, coro) -> None:
-        self._tasks.append(asyncio.create_task(coro))
+    def _background(self, call: Coroutine[Any, Any, None]) -> None:
+        self._tasks.append(asyncio.create_task(call))
 
     async def drain(self) -> None:
         """Wait for every background call, including those their results set off."""
@@ -90,19 +89,30 @@ class EffectRunner:
             await asyncio.gather(*tasks)
             await self._settle()
 
-    async def fetch_deal(self, carried: Deal) -> Deal:
+    async def fetch_deal(
+        self, carried: Deal, learned_at: datetime | None = None
+    ) -> tuple[Deal, DocumentPatch | None, bool]:
+        """The full deal, the document fields the CRM holds for it, and whether its mapped "submitted"
+        property says the AE submitted them."""
+        request = FetchDeal(
+            deal=carried,
+            calendar=self._policy.calendar,
+            learned_at=learned_at,
+            fields=self._policy.crm_fields.get(carried.crm),
+        )
         try:
-            return await workflow.execute_activity_method(
+            fetched = await workflow.execute_activity_method(
                 CrmActivities.fetch_deal,
-                FetchDeal(deal=carried),
-                start_to_close_timeout=CALL_TIMEOUT,
-                schedule_to_close_timeout=timedelta(hours=1),
-                retry_policy=PATIENT,
+                request,
+                start_to_close_timeout=ATTEMPT_TIMEOUT,
+                schedule_to_close_timeout=FETCH_DEAL_WITHIN,
+                retry_policy=RETRY_THROUGH_OUTAGES,
                 summary="fetch the deal from the CRM",
             )
         except ActivityError as err:
             self._machine.note(Kind.CRM_WRITE_FAILED, workflow.now(), what="fetch deal", error=str(err.cause or err))
-            return carried
+            return carried, None, False
+        return fetched.deal(), fetched.crm_document, fetched.crm_submitted
 
     async def _notify(self, effect: fx.Notify) -> None:
         note = Notification(
@@ -118,26 +128,44 @@ class EffectRunner:
             await workflow.execute_activity_method(
                 NotifyActivities.notify,
                 note,
-                start_to_close_timeout=CALL_TIMEOUT,
-                schedule_to_close_timeout=GIVE_UP_AFTER,
-                retry_policy=PATIENT,
+                start_to_close_timeout=ATTEMPT_TIMEOUT,
+                schedule_to_close_timeout=SIDE_EFFECT_WITHIN,
+                retry_policy=RETRY_THROUGH_OUTAGES,
                 summary=f"notify: {effect.event}",
             )
         except ActivityError as err:
-            self._failed("notify " + effect.event, err)
+            self._failed(Kind.WARNING, "notify " + effect.event, err)
 
-    async def _crm_write(self, method, request, what: str) -> None:
+    def _task(self, effect: fx.CreateCrmTask) -> CrmTask:
+        return CrmTask(
+            deal=self._machine.state.deal,
+            key=effect.key,
+            owner=effect.owner,
+            subject=effect.subject,
+            body=effect.body,
+            due=effect.due,
+        )
+
+    def _release(self, effect: fx.ReleaseCommission) -> CommissionRelease:
+        return CommissionRelease(deal=self._machine.state.deal, key=effect.key, note=effect.note)
+
+    async def _crm_write(
+        self,
+        method: Callable[[CrmActivities, Any], Awaitable[CrmWriteResult]],
+        request: CrmTask | CommissionRelease,
+        what: str,
+    ) -> None:
         try:
             await workflow.execute_activity_method(
                 method,
                 request,
-                start_to_close_timeout=CALL_TIMEOUT,
-                schedule_to_close_timeout=GIVE_UP_AFTER,
-                retry_policy=PATIENT,
+                start_to_close_timeout=ATTEMPT_TIMEOUT,
+                schedule_to_close_timeout=SIDE_EFFECT_WITHIN,
+                retry_policy=RETRY_THROUGH_OUTAGES,
                 summary=f"CRM: {what}",
             )
         except ActivityError as err:
-            self._failed(f"CRM {what}", err)
+            self._failed(Kind.CRM_WRITE_FAILED, f"CRM {what}", err)
 
     async def _assign_csm(self, team_name: str) -> None:
         team = next(team for team in self._policy.teams if team.name == team_name)
@@ -146,13 +174,13 @@ class EffectRunner:
             choice = await workflow.execute_activity_method(
                 StoreActivities.assign_csm,
                 request,
-                start_to_close_timeout=CALL_TIMEOUT,
-                schedule_to_close_timeout=GIVE_UP_AFTER,
-                retry_policy=PATIENT,
+                start_to_close_timeout=ATTEMPT_TIMEOUT,
+                schedule_to_close_timeout=SIDE_EFFECT_WITHIN,
+                retry_policy=RETRY_THROUGH_OUTAGES,
                 summary=f"assign a CSM from {team_name}",
             )
         except ActivityError as err:
-            self._failed("CSM assignment", err)
+            self._failed(Kind.WARNING, "CSM assignment", err)
             return
         self._machine.csm_chosen(choice.csm, choice.team, choice.reason, workflow.now())
         self._poke()
@@ -189,13 +217,20 @@ class EffectRunner:
                 state = self._machine.state
                 upto = state.timeline[-1].seq
                 snapshot = state.model_copy(update={"timeline": [e for e in state.timeline if e.seq > self._recorded]})
-                await workflow.execute_activity_method(
-                    StoreActivities.record,
-                    snapshot,
-                    start_to_close_timeout=CALL_TIMEOUT,
-                    retry_policy=PATIENT,
-                    summary="record in the read model",
-                )
+                try:
+                    await workflow.execute_activity_method(
+                        StoreActivities.record,
+                        snapshot,
+                        start_to_close_timeout=ATTEMPT_TIMEOUT,
+                        retry_policy=RETRY_THROUGH_OUTAGES,
+                        summary="record in the read model",
+                    )
+                except ActivityError as err:
+                    # Only a non-retryable refusal gets here (the rest are retried): the same values
+                    # would be refused again, so the run stops writing them and says so on its timeline.
+                    self._recording_stopped = True
+                    self._failed(Kind.WARNING, "read model", err)
+                    return
                 self._recorded = upto
         finally:
             self._store_busy = False
@@ -209,20 +244,18 @@ class EffectRunner:
                 parent_id=self._machine.state.workflow_id,
                 deal=deal,
                 policy=self._policy.onboarding,
-                closed_at=deal.closed_at or self._machine.state.facts.won_at,
+                closed_at=self._closed_at(),
             ),
             id=child_id,
             parent_close_policy=workflow.ParentClosePolicy.ABANDON,
             static_summary=f"Onboarding to CS for {deal.account or deal.deal_id}",
         )
-        self._machine.child_started("onboarding", child_id, workflow.now())
+        self._machine.child_started(ChildKind.ONBOARDING, child_id, workflow.now())
 
     async def _start_post_check(self) -> None:
         state = self._machine.state
         child_id = post_check_workflow_id(state.workflow_id)
-        close = state.deal.closed_at or state.facts.won_at
-        if close is None:  # the post-check deadline is only set once the deal is won
-            raise RuntimeError(f"{state.workflow_id}: a post-check before the deal was won")
+        close = self._closed_at()
         schedule = {
             m: self._policy.calendar.add(close, span)
             for m, span in self._policy.onboarding.schedule.items()
@@ -234,7 +267,7 @@ class EffectRunner:
             policy=self._policy.post_check,
             schedule=schedule,
             reached=dict(state.milestones),
-            partner=state.approach is not None and state.approach.approach.value == "partner_mediated",
+            partner=state.approach is not None and state.approach.approach is Approach.PARTNER_MEDIATED,
         )
         await workflow.start_child_workflow(
             PostHandoffCheckWorkflow.run,
@@ -243,17 +276,27 @@ class EffectRunner:
             parent_close_policy=workflow.ParentClosePolicy.ABANDON,
             static_summary=f"30-day check for {state.deal.account or state.deal.deal_id}",
         )
-        self._machine.child_started("post_check", child_id, workflow.now())
+        self._machine.child_started(ChildKind.POST_CHECK, child_id, workflow.now())
 
-    async def _end_children(self, reason: str) -> None:
+    def _closed_at(self) -> datetime:
+        """The close the children count from: the CRM's, else the instant the win reached Baton."""
+        state = self._machine.state
+        close = state.deal.closed_at or state.facts.won_at
+        if close is None:  # the rules start a child only after the win
+            raise RuntimeError(f"{state.workflow_id}: a child was asked for before the deal was won")
+        return close
+
+    async def _end_children(self) -> None:
         for child in self._machine.state.children.values():
             if child.finished_at is None:
                 try:
                     await workflow.get_external_workflow_handle(child.workflow_id).cancel()
-                except Exception:  # already finished: nothing to end
-                    pass
+                except ApplicationError as err:
+                    if err.type != _CHILD_ALREADY_GONE:
+                        # Unexpected: fail the workflow task (retried, and visible) rather than the handoff.
+                        raise RuntimeError(f"cancelling {child.workflow_id} failed: {err}") from err
 
-    def _failed(self, what: str, err: BaseException) -> None:
-        kind = Kind.CRM_WRITE_FAILED if what.startswith("CRM") else Kind.WARNING
-        self._machine.note(kind, workflow.now(), what=what, error=str(getattr(err, "cause", None) or err))
+    def _failed(self, kind: Kind, what: str, err: ActivityError) -> None:
+        """An outside call that gave up: recorded on the timeline, and the handoff goes on."""
+        self._machine.note(kind, workflow.now(), what=what, error=str(err.cause or err))
         self._poke()

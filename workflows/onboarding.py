@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -15,11 +14,10 @@ with workflow.unsafe.imports_passed_through():
     from domain.messages import ChildFinished, MilestoneReached, MilestoneSignal
     from domain.notifications import Notification
     from domain.onboarding import OnboardingInput, OnboardingSummary, milestones_complete, summarise, transition_due
-    from domain.policy import Milestone
-
-PATIENT = RetryPolicy(
-    initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=5)
-)
+    from domain.onboarding_policy import Milestone
+    from domain.state import ChildKind
+    from workflows.call_policy import ATTEMPT_TIMEOUT, RETRY_THROUGH_OUTAGES
+    from workflows.message_names import HandoffSignal, OnboardingMessage
 
 
 @workflow.defn
@@ -33,7 +31,7 @@ class OnboardingTransitionWorkflow:
         self._reached: dict[Milestone, datetime] = {}
         self._notes: list[MilestoneReached] = []
         self._done: OnboardingSummary | None = None
-        self._forwarding: list[asyncio.Task] = []
+        self._forwarding: list[asyncio.Task[None]] = []
 
     @workflow.run
     async def run(self, input: OnboardingInput) -> OnboardingSummary:
@@ -63,15 +61,15 @@ class OnboardingTransitionWorkflow:
                 text=f"Onboarding of {input.deal.account} is {summary.completion}% complete; CS takes over now.",
                 details=summary.model_dump(mode="json"),
             ),
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=PATIENT,
+            start_to_close_timeout=ATTEMPT_TIMEOUT,
+            retry_policy=RETRY_THROUGH_OUTAGES,
             summary="notify: CS introduction",
         )
         parent = workflow.get_external_workflow_handle(input.parent_id)
         await parent.signal(
-            "child_finished",
+            HandoffSignal.CHILD_FINISHED,
             ChildFinished(
-                kind="onboarding",
+                kind=ChildKind.ONBOARDING,
                 workflow_id=workflow.info().workflow_id,
                 passed=True,
                 summary=summary.model_dump(mode="json"),
@@ -79,7 +77,7 @@ class OnboardingTransitionWorkflow:
         )
         return summary
 
-    @workflow.update
+    @workflow.update(name=OnboardingMessage.MILESTONE)
     def milestone(self, msg: MilestoneReached) -> OnboardingSummary:
         now = workflow.now()
         self._reached[msg.milestone] = now
@@ -87,7 +85,9 @@ class OnboardingTransitionWorkflow:
         # The caller gets its answer at once; the parent hears of it in the background.
         parent = workflow.get_external_workflow_handle(self._input.parent_id)
         self._forwarding.append(
-            asyncio.create_task(parent.signal("milestone_reached", MilestoneSignal(milestone=msg.milestone, at=now)))
+            asyncio.create_task(
+                parent.signal(HandoffSignal.MILESTONE_REACHED, MilestoneSignal(milestone=msg.milestone, at=now))
+            )
         )
         return summarise(self._input.policy, self._notes, self._reached, "pending")
 
@@ -100,6 +100,6 @@ class OnboardingTransitionWorkflow:
                 f"{msg.milestone.value} was already reached", type=ErrorType.INVALID_TRANSITION.value
             )
 
-    @workflow.query
+    @workflow.query(name=OnboardingMessage.SUMMARY)
     def summary(self) -> OnboardingSummary:
         return self._done or summarise(self._input.policy, self._notes, self._reached, "pending")

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -13,10 +10,9 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import ErrorType
     from domain.messages import ChildFinished, PostCheckAnswers
     from domain.onboarding import PostCheckInput, PostCheckResult, UsageReport, evaluate
-
-PATIENT = RetryPolicy(
-    initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=5)
-)
+    from domain.state import ChildKind
+    from workflows.call_policy import ATTEMPT_TIMEOUT, RETRY_THROUGH_OUTAGES, USAGE_WITHIN
+    from workflows.message_names import HandoffSignal, PostCheckMessage
 
 
 @workflow.defn
@@ -45,17 +41,18 @@ class PostHandoffCheckWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         parent = workflow.get_external_workflow_handle(input.parent_id)
         await parent.signal(
-            "child_finished",
+            HandoffSignal.CHILD_FINISHED,
             ChildFinished(
-                kind="post_check",
+                kind=ChildKind.POST_CHECK,
                 workflow_id=workflow.info().workflow_id,
                 passed=result.passed,
                 summary={"failures": result.failures, "usage": result.usage.model_dump(mode="json")},
+                checks_failed=result.checks_failed,
             ),
         )
         return result
 
-    @workflow.update
+    @workflow.update(name=PostCheckMessage.ANSWERS)
     def answers(self, msg: PostCheckAnswers) -> PostCheckAnswers:
         self._answers = msg
         return msg
@@ -67,7 +64,7 @@ class PostHandoffCheckWorkflow:
                 "the 30-day check has already been answered", type=ErrorType.INVALID_TRANSITION.value
             )
 
-    @workflow.query
+    @workflow.query(name=PostCheckMessage.RESULT)
     def result(self) -> PostCheckResult | None:
         return self._result
 
@@ -77,9 +74,9 @@ class PostHandoffCheckWorkflow:
             return await workflow.execute_activity_method(
                 UsageActivities.lookup,
                 request,
-                start_to_close_timeout=timedelta(seconds=30),
-                schedule_to_close_timeout=timedelta(hours=6),
-                retry_policy=PATIENT,
+                start_to_close_timeout=ATTEMPT_TIMEOUT,
+                schedule_to_close_timeout=USAGE_WITHIN,
+                retry_policy=RETRY_THROUGH_OUTAGES,
                 summary="product usage",
             )
         except ActivityError:

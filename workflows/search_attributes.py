@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from temporalio.common import SearchAttributeKey, SearchAttributePair, SearchAttributeUpdate, TypedSearchAttributes
@@ -33,6 +34,30 @@ ALL: list[SearchAttributeKey[Any]] = [
     SLA_BREACHED,
     CLOSED_AT,
 ]
+# Temporal refuses a keyword value over 2 KB (the dev server and Cloud enforce it; the time-skipping server
+# does not) and terminates the run whose upsert carried it. Half of that leaves room for the others.
+MAX_KEYWORD_BYTES = 1000
+
+
+def _encoded_size(value: str) -> int:
+    # The limit applies to the payload as sent: the SDK's JSON escapes every non-ASCII character, so a
+    # 4-byte emoji costs 12 bytes there (the dev server refused 1,000 UTF-8 bytes of them as 3,002).
+    return len(json.dumps(value))
+
+
+def fit_keyword(value: str) -> str:
+    """At most MAX_KEYWORD_BYTES as Temporal counts them (and so as UTF-8), cut between characters.
+    Only what operators filter by is shortened: the workflow's own data keeps the whole value."""
+    if _encoded_size(value) <= MAX_KEYWORD_BYTES:
+        return value
+    low, high = 0, len(value)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if _encoded_size(value[:middle]) <= MAX_KEYWORD_BYTES:
+            low = middle
+        else:
+            high = middle - 1
+    return value[:low]
 
 
 def values(state: HandoffState) -> dict[str, object]:
@@ -51,7 +76,11 @@ def values(state: HandoffState) -> dict[str, object]:
         SCORE.name: state.quality.score if state.quality else None,
         CLOSED_AT.name: deal.closed_at,
     }
-    return {name: value for name, value in found.items() if value is not None}
+    return {
+        name: fit_keyword(value) if isinstance(value, str) else value
+        for name, value in found.items()
+        if value is not None
+    }
 
 
 _BY_NAME: dict[str, SearchAttributeKey[Any]] = {key.name: key for key in ALL}

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import UTC, datetime
+from datetime import date, datetime
 from typing import Any
 
 from api.crm.errors import PayloadError
+from domain.crm_time import parse_close, parse_instant
 from domain.ids import check_deal_id
-
-# Below this an epoch number is seconds (Pipedrive), above it milliseconds (HubSpot, Salesforce):
-# 1e11 seconds is the year 5138, 1e11 milliseconds is 1973, so no real timestamp is ambiguous.
-_EPOCH_SECONDS_BELOW = 1e11
 
 
 def at(path: str, key: str | int) -> str:
@@ -38,9 +35,28 @@ def load_json(body: bytes) -> Any:
     except UnicodeDecodeError as exc:
         raise PayloadError("body", f"not UTF-8 (byte {exc.start})") from None
     try:
-        return json.loads(text, parse_constant=_refuse_constant)
+        data = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         raise PayloadError("body", f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    refuse_surrogates(data, "")
+    return data
+
+
+def refuse_surrogates(value: Any, path: str) -> None:
+    """JSON may escape a lone surrogate (\\ud800), which no UTF-8 encoder accepts: the payload could
+    not be stored, logged or sent to Temporal, so it is refused here with the field that holds it."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise PayloadError(path or "body", "a lone surrogate is not text") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            refuse_surrogates(key, path or "body")
+            refuse_surrogates(item, at(path, key) if isinstance(key, str) else path)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            refuse_surrogates(item, at(path, index))
 
 
 def as_dict(value: Any, path: str) -> dict[str, Any]:
@@ -100,23 +116,26 @@ def as_amount(value: Any, path: str) -> float | None:
 
 
 def as_datetime(value: Any, path: str) -> datetime:
-    """Epoch numbers (seconds or milliseconds) or ISO 8601; a value without an offset is UTC, as
-    Pipedrive v1 and Salesforce dates document theirs."""
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        seconds = value if abs(value) < _EPOCH_SECONDS_BELOW else value / 1000
-        try:
-            return datetime.fromtimestamp(seconds, tz=UTC)
-        except (OverflowError, OSError, ValueError):
-            raise PayloadError(path, "timestamp out of range") from None
-    if not isinstance(value, str):
-        raise PayloadError(path, f"expected a timestamp, got {_kind(value)}")
     try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise PayloadError(path, f"not an ISO 8601 date or time: {value!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        return parse_instant(value)
+    except TypeError:
+        raise PayloadError(path, f"expected a timestamp, got {_kind(value)}") from None
+    except ValueError as exc:
+        raise PayloadError(path, str(exc)) from None
+
+
+def put_close(fields: dict[str, Any], value: Any, path: str, *, midnight_utc_is_date: bool = False) -> date | None:
+    """An instant goes into the deal's fields; a date-only close is returned for DealEvent.closed_on."""
+    try:
+        close = parse_close(value, midnight_utc_is_date=midnight_utc_is_date)
+    except TypeError:
+        raise PayloadError(path, f"expected a date or timestamp, got {_kind(value)}") from None
+    except ValueError as exc:
+        raise PayloadError(path, str(exc)) from None
+    if isinstance(close, datetime):
+        fields["closed_at"] = close.isoformat()
+        return None
+    return close
 
 
 def iso_or_none(value: Any, path: str) -> str | None:

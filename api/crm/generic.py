@@ -3,46 +3,76 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    TypeAdapter,
+    field_validator,
+    model_validator,
+)
 
 from api.crm.fields import load_json
-from domain.deal import DealType
+from domain.deal import DealFacts, check_instant, check_name
 from domain.document import HandoffDocument
 from domain.events import DealEvent
 from domain.ids import check_crm_name, check_deal_id
 
 Slug = Annotated[str, AfterValidator(check_crm_name)]
 DealId = Annotated[str, AfterValidator(check_deal_id)]
+Instant = Annotated[AwareDatetime, AfterValidator(check_instant)]
+Name = Annotated[str, Field(min_length=1), AfterValidator(check_name)]
 
 
-class GenericDeal(BaseModel):
-    """The deal as the sender knows it. Only the fields sent reach the handoff, so a partial
-    update never blanks what the CRM fetch or an earlier event filled in."""
+def _in_range(value: date) -> date:
+    if not 1970 <= value.year <= 2200:
+        raise ValueError(f"{value.isoformat()} is outside 1970-2200")
+    return value
 
-    model_config = ConfigDict(extra="forbid")
+
+Day = Annotated[date, AfterValidator(_in_range)]
+
+
+# JSON has real numbers and booleans; a string "9" or a `true` where a number belongs is a sender's
+# bug that lax validation would turn into a wrong fact.
+_NUMBERS = ("amount", "acv", "contract_months")
+_BOOLEANS = ("custom_implementation", "professional_services")
+
+
+class GenericDeal(DealFacts):
+    """The deal as the sender knows it: the domain's facts, keyed by `id`. Only the fields sent reach
+    the handoff, so a partial update never blanks what the CRM fetch or an earlier event filled in."""
 
     id: DealId
-    account: str = ""
-    amount: float = Field(default=0.0, ge=0)
-    currency: str = Field(default="USD", pattern=r"^[A-Za-z]{3}$")
-    acv: float | None = Field(default=None, ge=0)
-    contract_months: int = Field(default=12, ge=1, le=120)
-    created_at: AwareDatetime | None = None
-    closed_at: AwareDatetime | None = None
-    deal_type: DealType = DealType.NEW_BUSINESS
-    channel_partner: str | None = None
-    ae: str = ""
-    sales_manager: str = ""
-    vp_sales: str = ""
-    products: list[str] = Field(default_factory=list)
-    contract_terms: str = ""
-    custom_implementation: bool = False
-    professional_services: bool = False
-    executive_sponsor: str | None = None
-    implementation_owner: str | None = None
-    replaces_competitor: str | None = None
+    closed_on: Day | None = Field(
+        default=None, description="a close date without a time (instead of closed_at): the policy's rule places it"
+    )
+
+    @field_validator(*_NUMBERS, mode="before")
+    @classmethod
+    def _json_number(cls, value: Any) -> Any:
+        if isinstance(value, (str, bool)):
+            raise ValueError("must be a JSON number, not a string or boolean")
+        return value
+
+    @field_validator(*_BOOLEANS, mode="before")
+    @classmethod
+    def _json_boolean(cls, value: Any) -> Any:
+        if not isinstance(value, bool):
+            raise ValueError("must be true or false")
+        return value
+
+    @model_validator(mode="after")
+    def _one_close(self) -> GenericDeal:
+        if self.closed_at is not None and self.closed_on is not None:
+            raise ValueError("send closed_at (an instant) or closed_on (a date), not both")
+        return self
 
 
 class DealEventBody(BaseModel):
@@ -78,7 +108,7 @@ class DealEventBody(BaseModel):
     type: Literal["deal"]
     source: Slug = "generic"
     event_id: str | None = Field(default=None, max_length=256)
-    occurred_at: AwareDatetime | None = None
+    occurred_at: Instant | None = None
     stage: str = Field(max_length=128)
     deal: GenericDeal
     document: HandoffDocument | None = None
@@ -102,9 +132,9 @@ class ChurnEventBody(BaseModel):
 
     type: Literal["churn"]
     source: Slug = "generic"
-    account: str = Field(min_length=1)
-    churned_on: date
-    reason: str = ""
+    account: Name
+    churned_on: Day
+    reason: str = Field(default="", max_length=10_000)
 
 
 class SurveyEventBody(BaseModel):
@@ -128,8 +158,8 @@ class SurveyEventBody(BaseModel):
     # Survey tools call this `crm` (which CRM the deal lives in); both names are accepted.
     source: Slug = Field(default="generic", validation_alias=AliasChoices("source", "crm"))
     deal_id: DealId
-    nps: int = Field(ge=0, le=10)
-    comment: str = ""
+    nps: StrictInt = Field(ge=0, le=10)
+    comment: str = Field(default="", max_length=10_000)
 
 
 GenericEvent = Annotated[DealEventBody | ChurnEventBody | SurveyEventBody, Field(discriminator="type")]
@@ -149,6 +179,7 @@ def to_deal_event(body: DealEventBody) -> DealEvent:
         stage=body.stage,
         occurred_at=body.occurred_at,
         event_id=body.event_id,
-        deal_fields=body.deal.model_dump(mode="json", exclude_unset=True, exclude={"id"}),
+        deal_fields=body.deal.model_dump(mode="json", exclude_unset=True, exclude={"id", "closed_on"}),
+        closed_on=body.deal.closed_on,
         document=body.document,
     )

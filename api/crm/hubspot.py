@@ -18,6 +18,7 @@ from api.crm.fields import (
     iso_or_none,
     load_json,
     put,
+    put_close,
     require,
     text_or_none,
 )  # fmt: skip
@@ -26,31 +27,43 @@ from domain.events import DealEvent
 CRM = "hubspot"
 # Apps on HubSpot's newer developer platform subscribe to generic object events; 0-3 is the deal type.
 _DEAL_OBJECT_TYPE = "0-3"
+# HubSpot's documented batch limit: a larger batch did not come from HubSpot.
+MAX_BATCH = 100
 
 
-def _deal_change(event: dict[str, Any], path: str) -> str | None:
-    """The stage the event reports, "" for a new deal, or None for an event Baton does not need."""
+def _deal_change(event: dict[str, Any], path: str) -> tuple[str, dict[str, Any]] | None:
+    """The stage the event reports ("" when it is not a stage change) and the property it changed, or
+    None for an event Baton does not need."""
     kind = as_str(require(event, "subscriptionType", path), at(path, "subscriptionType"))
     if kind.startswith("object."):
         if str(event.get("objectTypeId", "")) != _DEAL_OBJECT_TYPE:
             return None
         kind = "deal." + kind.removeprefix("object.")
     if kind == "deal.creation":
-        return ""
-    if kind != "deal.propertyChange" or event.get("propertyName") != "dealstage":
+        return "", {}
+    if kind != "deal.propertyChange":
         return None
-    return as_str(require(event, "propertyValue", path), at(path, "propertyValue"))
+    name = as_str(require(event, "propertyName", path), at(path, "propertyName"))
+    value = event.get("propertyValue")
+    if name == "dealstage":
+        return as_str(require(event, "propertyValue", path), at(path, "propertyValue")), {}
+    # Any other property may be one the policy maps (a document field written in HubSpot).
+    return "", {name: value}
 
 
 def parse_hubspot_batch(body: bytes) -> list[DealEvent]:
     """HubSpot batches up to 100 events per request, any mix of types; every deal event counts."""
     events: list[DealEvent] = []
-    for index, raw in enumerate(as_list(load_json(body), "body")):
+    batch = as_list(load_json(body), "body")
+    if len(batch) > MAX_BATCH:
+        raise PayloadError("body", f"{len(batch)} events; HubSpot sends at most {MAX_BATCH} a request")
+    for index, raw in enumerate(batch):
         path = f"[{index}]"
         event = as_dict(raw, path)
-        stage = _deal_change(event, path)
-        if stage is None:
+        change = _deal_change(event, path)
+        if change is None:
             continue
+        stage, properties = change
         deal_id = as_id(as_int(require(event, "objectId", path), at(path, "objectId")), at(path, "objectId"))
         event_id = None
         if event.get("eventId") is not None:
@@ -66,6 +79,7 @@ def parse_hubspot_batch(body: bytes) -> list[DealEvent]:
                 stage=stage,
                 occurred_at=as_datetime(occurred, at(path, "occurredAt")) if occurred is not None else None,
                 event_id=event_id,
+                crm_properties=properties,
             )
         )
     return events
@@ -99,7 +113,7 @@ def parse_hubspot_workflow(body: bytes) -> list[DealEvent]:
     put(fields, "amount", as_amount(_property(props, "amount"), where("amount")))
     currency = text_or_none(_property(props, "deal_currency_code"), where("deal_currency_code"))
     put(fields, "currency", currency.upper() if currency else None)
-    put(fields, "closed_at", iso_or_none(_property(props, "closedate"), where("closedate")))
+    closed_on = put_close(fields, _property(props, "closedate"), where("closedate"), midnight_utc_is_date=True)
     put(fields, "created_at", iso_or_none(_property(props, "createdate"), where("createdate")))
     put(fields, "ae", text_or_none(_property(props, "hubspot_owner_id"), where("hubspot_owner_id")))
 
@@ -114,5 +128,14 @@ def parse_hubspot_workflow(body: bytes) -> list[DealEvent]:
         event_id = f"{deal_id}:{stage}:{as_int(changed, changed_path)}"
         occurred_at = as_datetime(changed, changed_path)
     return [
-        DealEvent(crm=CRM, deal_id=deal_id, stage=stage, occurred_at=occurred_at, event_id=event_id, deal_fields=fields)
+        DealEvent(
+            crm=CRM,
+            deal_id=deal_id,
+            stage=stage,
+            occurred_at=occurred_at,
+            event_id=event_id,
+            deal_fields=fields,
+            closed_on=closed_on,
+            crm_properties={name: _property(props, name) for name in props},
+        )
     ]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from api.crm.errors import PayloadError
@@ -15,6 +16,7 @@ from api.crm.fields import (
     iso_or_none,
     load_json,
     put,
+    put_close,
     text_or_none,
 )  # fmt: skip
 from domain.events import DealEvent
@@ -45,18 +47,30 @@ def _user(value: Any, path: str) -> str | None:
     return text_or_none(value.get("id") if isinstance(value, dict) else value, path)
 
 
-def _deal_fields(deal: dict[str, Any], path: str) -> dict[str, Any]:
+def _deal_fields(deal: dict[str, Any], path: str) -> tuple[dict[str, Any], date | None]:
+    """The deal's fields, and a close that is a date only (`close_time` in some accounts' v1 payloads;
+    `won_time` is always an instant)."""
     fields: dict[str, Any] = {}
     put(fields, "account", text_or_none(deal.get("title"), at(path, "title")))
     put(fields, "amount", as_amount(deal.get("value"), at(path, "value")))
     currency = text_or_none(deal.get("currency"), at(path, "currency"))
     put(fields, "currency", currency.upper() if currency else None)
     closed_key = "won_time" if deal.get("won_time") else "close_time"
-    put(fields, "closed_at", iso_or_none(deal.get(closed_key), at(path, closed_key)))
+    closed_on = put_close(fields, deal.get(closed_key), at(path, closed_key))
     put(fields, "created_at", iso_or_none(deal.get("add_time"), at(path, "add_time")))
     owner_key = "owner_id" if deal.get("owner_id") is not None else "user_id"
     put(fields, "ae", _user(deal.get(owner_key), at(path, owner_key)))
-    return fields
+    return fields, closed_on
+
+
+def properties(deal: dict[str, Any]) -> dict[str, Any]:
+    """v2 nests custom fields under `custom_fields`, v1 puts them beside the standard ones (keyed by
+    their 40-character hash); the mapping reads both the same way."""
+    found = {key: value for key, value in deal.items() if key != "custom_fields"}
+    custom = deal.get("custom_fields")
+    if isinstance(custom, dict):
+        found.update(custom)
+    return found
 
 
 def _occurred(meta: dict[str, Any], key: str) -> Any:
@@ -74,6 +88,7 @@ def _v2(payload: dict[str, Any], meta: dict[str, Any]) -> list[DealEvent]:
     deal_id = as_id(raw_id, "data.id" if "id" in deal else "meta.entity_id")
     # meta.id names the notification; with the deal and change time it repeats on a retry only.
     event_id = f"{deal_id}:{meta.get('id')}:{meta.get('timestamp')}" if meta.get("id") is not None else None
+    fields, closed_on = _deal_fields(deal, "data")
     return [
         DealEvent(
             crm=CRM,
@@ -81,7 +96,9 @@ def _v2(payload: dict[str, Any], meta: dict[str, Any]) -> list[DealEvent]:
             stage=_outcome(deal, payload.get("previous"), "previous"),
             occurred_at=_occurred(meta, "timestamp"),
             event_id=event_id,
-            deal_fields=_deal_fields(deal, "data"),
+            deal_fields=fields,
+            closed_on=closed_on,
+            crm_properties=properties(deal),
         )  # fmt: skip
     ]
 
@@ -96,6 +113,7 @@ def _v1(payload: dict[str, Any], meta: dict[str, Any]) -> list[DealEvent]:
     deal_id = as_id(raw_id, "current.id" if "id" in deal else "meta.id")
     # v1 has no notification id; the change time, to the microsecond, is what a retry repeats.
     moment = meta.get("timestamp_micro") or meta.get("timestamp")
+    fields, closed_on = _deal_fields(deal, "current")
     return [
         DealEvent(
             crm=CRM,
@@ -103,7 +121,9 @@ def _v1(payload: dict[str, Any], meta: dict[str, Any]) -> list[DealEvent]:
             stage=_outcome(deal, payload.get("previous"), "previous"),
             occurred_at=_occurred(meta, "timestamp"),
             event_id=f"v1:{deal_id}:{moment}" if moment else None,
-            deal_fields=_deal_fields(deal, "current"),
+            deal_fields=fields,
+            closed_on=closed_on,
+            crm_properties=properties(deal),
         )  # fmt: skip
     ]
 

@@ -4,6 +4,7 @@ workflow Outbound Messages (SOAP), with the Ack the latter must get back or Sale
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from datetime import date
 from typing import Any
 from xml.parsers import expat
 
@@ -17,8 +18,10 @@ from api.crm.fields import (
     as_list,
     as_str,
     at,
+    iso_or_none,
     load_json,
     put,
+    put_close,
     require,
     text_or_none,
 )  # fmt: skip
@@ -40,23 +43,16 @@ def _record_id(value: Any, path: str) -> str:
         raise PayloadError(path, str(exc)) from None
 
 
-def _deal_fields(record: dict[str, Any], path: str) -> dict[str, Any]:
+def _deal_fields(record: dict[str, Any], path: str) -> tuple[dict[str, Any], date | None]:
+    """The deal's fields, and its CloseDate (a date: the policy calendar places it, not this parser)."""
     fields: dict[str, Any] = {}
     put(fields, "account", text_or_none(record.get("Name"), at(path, "Name")))
     put(fields, "amount", as_amount(record.get("Amount"), at(path, "Amount")))
     currency = text_or_none(record.get("CurrencyIsoCode"), at(path, "CurrencyIsoCode"))
     put(fields, "currency", currency.upper() if currency else None)
     put(fields, "ae", text_or_none(record.get("OwnerId"), at(path, "OwnerId")))
-    created, closed = record.get("CreatedDate"), record.get("CloseDate")
-    created_at = as_datetime(created, at(path, "CreatedDate")) if created not in (None, "") else None
-    closed_at = as_datetime(closed, at(path, "CloseDate")) if closed not in (None, "") else None
-    # CloseDate is a date, read as midnight UTC; a deal created later that same day would then
-    # close before it was created, which Deal rejects, so the close moves up to the creation.
-    if created_at and closed_at and closed_at < created_at and isinstance(closed, str) and len(closed) == 10:
-        closed_at = created_at
-    put(fields, "created_at", created_at.isoformat() if created_at else None)
-    put(fields, "closed_at", closed_at.isoformat() if closed_at else None)
-    return fields
+    put(fields, "created_at", iso_or_none(record.get("CreatedDate"), at(path, "CreatedDate")))
+    return fields, put_close(fields, record.get("CloseDate"), at(path, "CloseDate"))
 
 
 def _unwrap(raw: Any, path: str) -> dict[str, Any]:
@@ -99,7 +95,8 @@ def parse_cdc(body: bytes) -> list[DealEvent]:
         # One transaction can change one record several times; the sequence number tells them apart.
         if header.get("sequenceNumber") is not None:
             key = f"{key}:{header['sequenceNumber']}"
-        fields = _deal_fields(event, path)
+        fields, closed_on = _deal_fields(event, path)
+        properties = {key: value for key, value in event.items() if key != "ChangeEventHeader"}
         ids_path = at(head_path, "recordIds")
         for position, raw_id in enumerate(as_list(require(header, "recordIds", head_path), ids_path)):
             # "006*" marks a field-type conversion touching every record: not a deal moving.
@@ -114,6 +111,8 @@ def parse_cdc(body: bytes) -> list[DealEvent]:
                     occurred_at=occurred,
                     event_id=f"{key}:{record_id}",
                     deal_fields=dict(fields),
+                    closed_on=closed_on,
+                    crm_properties=properties,
                 )  # fmt: skip
             )
     return events
@@ -175,13 +174,16 @@ def parse_outbound_message(body: bytes) -> OutboundMessage:
         record = {child.tag.rpartition("}")[2]: _value(child) for child in sobject}
         if record.get("Id") is None:
             raise PayloadError(at(path, "sObject.Id"), "missing")
+        fields, closed_on = _deal_fields(record, at(path, "sObject"))
         events.append(
             DealEvent(
                 crm=CRM,
                 deal_id=_record_id(record["Id"], at(path, "sObject.Id")),
                 stage=record.get("StageName") or "",
                 event_id=note_id,
-                deal_fields=_deal_fields(record, at(path, "sObject")),
+                deal_fields=fields,
+                closed_on=closed_on,
+                crm_properties=record,
             )  # fmt: skip
         )
     return OutboundMessage(

@@ -17,24 +17,20 @@ payloads through: a pass-through /encode would let the UI believe it had encrypt
 from __future__ import annotations
 
 import base64
-import os
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, FastAPI, Header, HTTPException, Request
+from fastapi import APIRouter, Body, Depends, FastAPI, Header, HTTPException
 from google.protobuf import json_format
 from pydantic import BaseModel, Field
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.api.common.v1 import Payloads
 
-from api.deps import AUTH_RESPONSES, roles_note
+from api.deps import AUTH_RESPONSES, SettingsDep, roles_note
 from api.session import require_session_or_roles
-from worker.codec import CodecError, EncryptionCodec, codec_from_env
+from infra.payload_codec import CodecError, EncryptionCodec
 
 PREFIX = "/codec"
-UI_ORIGIN_VAR = "BATON_UI_ORIGIN"
-# `make run` prints the UI as 127.0.0.1 and browsers treat that and localhost as different origins.
-DEFAULT_UI_ORIGINS = "http://localhost:8233,http://127.0.0.1:8233"
 
 router = APIRouter(prefix=PREFIX, tags=["codec"])
 
@@ -48,12 +44,9 @@ class JsonPayloads(BaseModel):
     payloads: list[JsonPayload] = Field(default_factory=list)
 
 
-def _codec(request: Request) -> EncryptionCodec:
-    """Built once from the environment and kept on app.state (a test may set app.state.codec first)."""
-    state = request.app.state
-    if not hasattr(state, "codec"):
-        state.codec = codec_from_env(os.environ)
-    codec: EncryptionCodec | None = state.codec
+def _codec(settings: SettingsDep) -> EncryptionCodec:
+    """The keyring the API's settings configure (BATON_CODEC_KEYS or BATON_CODEC_KEY_FILE)."""
+    codec = settings.codec
     if codec is None:
         raise HTTPException(404, "codec not configured: set BATON_CODEC_KEYS or BATON_CODEC_KEY_FILE")
     return codec
@@ -130,11 +123,6 @@ async def decode(body: DecodeBody, codec: CodecDep, x_namespace: NamespaceHeader
     return _dump(Payloads(payloads=decoded))
 
 
-def ui_origins(env: dict[str, str] | None = None) -> list[str]:
-    text = (os.environ if env is None else env).get(UI_ORIGIN_VAR, "") or DEFAULT_UI_ORIGINS
-    return [origin.strip().rstrip("/") for origin in text.split(",") if origin.strip()]
-
-
 class CodecCors:
     """CORS for the codec paths only: the UI's origin may call /codec/* with credentials, while every
     other endpoint stays same-origin, as it was."""
@@ -156,7 +144,7 @@ class CodecCors:
         await handler(scope, receive, send)
 
 
-def install(app: FastAPI) -> None:
-    """The codec routes and their CORS, in one call from create_app."""
+def install(app: FastAPI, ui_origins: list[str]) -> None:
+    """The codec routes and their CORS (for BATON_UI_ORIGIN), in one call from create_app."""
     app.include_router(router)
-    app.add_middleware(CodecCors, origins=ui_origins())
+    app.add_middleware(CodecCors, origins=ui_origins)

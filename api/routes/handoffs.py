@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from api.deps import AUTH_RESPONSES, ClientDep, HandoffHandle, SettingsDep, require_roles, roles_note
+from api.session import _secret as session_secret
 from api.visibility import SAFE_VALUE, HandoffPage, build_query, decode_token, encode_token, row
 from domain.scoring import Tier
 from domain.state import HandoffState, Phase
@@ -30,6 +31,7 @@ Person = Annotated[str | None, Query(pattern=SAFE_VALUE, description="as stored 
     responses=AUTH_RESPONSES,
 )
 async def list_handoffs(
+    request: Request,
     client: ClientDep,
     settings: SettingsDep,
     phase: Phase | None = None,
@@ -41,7 +43,7 @@ async def list_handoffs(
     page_token: str | None = None,
 ) -> HandoffPage:
     try:
-        token = decode_token(page_token)
+        token = decode_token(page_token, session_secret(request))
     except ValueError as err:
         raise HTTPException(422, [{"loc": ["query", "page_token"], "msg": str(err), "type": "value_error"}]) from None
     listing = client.list_workflows(
@@ -54,7 +56,7 @@ async def list_handoffs(
     await listing.fetch_next_page()
     return HandoffPage(
         handoffs=[row(execution) for execution in listing.current_page or []],
-        next_page_token=encode_token(listing.next_page_token),
+        next_page_token=encode_token(listing.next_page_token, session_secret(request)),
     )
 
 

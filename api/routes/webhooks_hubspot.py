@@ -28,8 +28,10 @@ router = APIRouter(prefix="/webhooks", tags=["webhooks"])
     response_model=list[EventOutcome],
     summary="HubSpot deal events",
     description=(
-        "A webhooks-API batch signed `X-HubSpot-Signature-v3` (with `X-HubSpot-Request-Timestamp`, at most 5 "
-        "minutes old), or a workflow webhook signed `X-HubSpot-Signature` (v2) with the app's client secret. "
+        "A webhooks-API batch (at most 100 events) signed `X-HubSpot-Signature-v3` (with "
+        "`X-HubSpot-Request-Timestamp`, at most 5 minutes old; the `X-HubSpot-Signature` / "
+        "`X-HubSpot-Signature-Version: v1` pair HubSpot sends beside it is not used), or a workflow webhook "
+        "signed `X-HubSpot-Signature` (`X-HubSpot-Signature-Version: v2`) with the app's client secret. "
         "Every deal-stage event of a batch is handled; the answer lists one outcome per event. "
         "Authentication: HubSpot's signature, not an API key."
     ),
@@ -48,11 +50,18 @@ async def hubspot(
     secret = settings.hubspot_client_secret.get_secret_value()
     # Behind a proxy the app sees its own host; HubSpot signed the public one.
     uri = public_uri(settings.public_url, str(request.url))
-    if signature_v3 and version in (None, "v3"):
+    # X-HubSpot-Signature-Version describes X-HubSpot-Signature only: webhooks-API deliveries carry
+    # "v1" there beside a v3 signature. A v3 signature present is the one checked, and a stale or bad
+    # one is refused outright: falling back to the older header would let a replayed request in.
+    if signature_v3 is not None:
         verify_hubspot_v3(secret, request.method, uri, body, timestamp, signature_v3, now_ms=int(time.time() * 1000))
     elif signature and version in (None, "v2"):
         verify_hubspot_v2(secret, request.method, uri, body, signature)
-    elif version not in (None, "v2", "v3"):
+    elif signature and version == "v1":
+        # v1 signs neither the URI nor a time, so a captured request could be replayed for ever; HubSpot
+        # sends v3 beside it on every webhooks-API delivery, so a v1 alone is not taken.
+        raise SignatureError("a v1 signature alone is not accepted; HubSpot sends X-HubSpot-Signature-v3 with it")
+    elif version not in (None, "v1", "v2", "v3"):
         raise SignatureError(f"unsupported signature version {version[:8]!r}")
     else:
         raise SignatureError("missing signature")

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import uuid
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,24 +19,16 @@ import pytest_asyncio
 import uvicorn
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from activities.crm import CrmActivities
-from activities.notify import NotifyActivities
-from activities.notify_sinks import LogSink
-from activities.store_activities import StoreActivities
-from activities.usage import UsageActivities
 from api.app import create_app
 from api.settings import ApiSettings
 from bench.stack import free_port
-from store.engine import make_engine
-from store.migrate import upgrade
-from tests.conftest import FakeUsage, assert_eventually
+from infra.search_attribute_setup import register_search_attributes
+from infra.temporal_binaries import test_server_path
+from infra.temporal_client import data_converter
+from tests.conftest import assert_eventually
 from tests.pages_rig import SESSION_SECRET, RecordingSender, directory_policy, page_settings
-from worker.connect import data_converter
-from worker.registry import WORKFLOW_RUNNER, WORKFLOWS, activities_of
-from worker.search_attribute_setup import register_search_attributes
-from worker.temporal_binaries import test_server_path
+from tests.workers import handoff_worker, new_database
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -72,47 +62,34 @@ class Stack:
 @pytest_asyncio.fixture(scope="session")
 async def stack(tmp_path_factory) -> AsyncIterator[Stack]:
     folder = tmp_path_factory.mktemp("browser-stack")
-    store_url = f"sqlite:///{folder / 'baton.db'}"
-    upgrade(store_url)
+    store_url = new_database(folder)
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=test_server_path(), data_converter=data_converter()
     )
     await register_search_attributes(env.client)
-    task_queue = f"browser-{uuid.uuid4()}"
-    store = StoreActivities(make_engine(store_url))
-    activities = activities_of(CrmActivities({}), NotifyActivities([LogSink()]), store, UsageActivities(FakeUsage()))
     port = free_port()
-    settings = ApiSettings(
-        task_queue=task_queue, database_url=store_url, session_secret=SESSION_SECRET, policy_file=None
-    )
-    app = create_app(settings=settings, client=env.client)
-    app.state.page_settings = page_settings()
-    sender = RecordingSender()
-    app.state.link_sender = sender
-    app.state.page_clock = lambda: datetime.now(UTC)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        async with Worker(
-            env.client,
-            task_queue=task_queue,
-            workflows=WORKFLOWS,
-            workflow_runner=WORKFLOW_RUNNER,
-            activities=activities,
-            activity_executor=pool,
-        ):
-            serving = asyncio.create_task(server.serve())
+    async with handoff_worker(env.client, store_url) as worker:
+        settings = ApiSettings(
+            task_queue=worker.task_queue, database_url=store_url, session_secret=SESSION_SECRET, policy_file=None
+        )
+        app = create_app(settings=settings, client=env.client)
+        app.state.page_settings = page_settings()
+        sender = RecordingSender()
+        app.state.link_sender = sender
+        app.state.page_clock = lambda: datetime.now(UTC)
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        serving = asyncio.create_task(server.serve())
 
-            def started() -> None:
-                assert server.started or serving.done()
+        def started() -> None:
+            assert server.started or serving.done()
 
-            await assert_eventually(started, timeout=30)
-            app.state.policy = directory_policy()
-            try:
-                yield Stack(f"http://127.0.0.1:{port}", app, sender, env.client, task_queue, store_url)
-            finally:
-                server.should_exit = True
-                await serving
-    store.engine.dispose()
+        await assert_eventually(started, timeout=30)
+        app.state.policy = directory_policy()
+        try:
+            yield Stack(f"http://127.0.0.1:{port}", app, sender, env.client, worker.task_queue, store_url)
+        finally:
+            server.should_exit = True
+            await serving
     await env.shutdown()
 
 

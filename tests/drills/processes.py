@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 
 from cli.run_cmd import dev_server_command
+from infra.temporal_binaries import dev_server_path
 
 BATON = str(Path(sys.executable).with_name("baton"))
 START_TIMEOUT = 60.0
@@ -163,9 +164,18 @@ class Deployment:
     def start_temporal(self) -> None:
         command = dev_server_command(self.folder, self.temporal_port, self.ui_port) + ["--headless"]
         self.temporal = Proc("temporal", command, self.env(), self.folder / "temporal.log").start()
-        wait_until(lambda: port_open(self.temporal_port) or not self.temporal.running, "Temporal's port")
+        # Serving, not just listening: the port opens before the frontend answers ("Frontend is not
+        # healthy yet"), and on a loaded machine a drill's next call would land in that gap.
+        wait_until(lambda: self.temporal_serving() or not self.temporal.running, "Temporal serving")
         if not self.temporal.running:
             raise RuntimeError("the dev server exited:\n" + tail(self.temporal.log))
+
+    def temporal_serving(self) -> bool:
+        if not port_open(self.temporal_port):
+            return False
+        address = f"127.0.0.1:{self.temporal_port}"
+        health = [dev_server_path(), "operator", "cluster", "health", "--address", address]
+        return subprocess.run(health, capture_output=True, timeout=30).returncode == 0
 
     def stop_temporal(self) -> None:
         if self.temporal:

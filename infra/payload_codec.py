@@ -10,9 +10,9 @@ Several keys live in one keyring; one is active for encoding, and decoding picks
 the payload, so rotating to a new active key keeps every older history readable as long as the old
 key stays in the ring.
 
-Keys come from the environment: BATON_CODEC_KEYS (`<id>:<base64 key>`, comma-separated) or
-BATON_CODEC_KEY_FILE (a file of such entries, one a line, `#` comments allowed). The first key is
-active unless BATON_CODEC_ACTIVE_KEY names another. Key material is never put in an error message,
+Keys come from each process's settings (infra.baton_settings): BATON_CODEC_KEYS (`<id>:<base64 key>`,
+comma-separated) or BATON_CODEC_KEY_FILE (a file of such entries, one a line, `#` comments allowed).
+The first key is active unless BATON_CODEC_ACTIVE_KEY names another. Key material is never put in an error message,
 a log line or a repr: only key ids are.
 """
 
@@ -151,14 +151,13 @@ def parse_keys(text: str, source: str = KEYS_VAR, separator: str = ",", unit: st
     return keys
 
 
-def codec_from_env(env: Mapping[str, str] | None = None) -> EncryptionCodec | None:
-    """The codec the environment configures, or None when no keys are set (payloads stay plain).
+def build_codec(keys_text: str = "", key_file: str | None = None, active: str | None = None) -> EncryptionCodec | None:
+    """The codec these settings configure, or None when no keys are set (payloads stay plain).
 
     Misconfiguration raises ValueError rather than quietly running unencrypted."""
-    env = os.environ if env is None else env
-    inline = env.get(KEYS_VAR, "").strip()
-    path = env.get(KEY_FILE_VAR, "").strip()
-    active = env.get(ACTIVE_VAR, "").strip() or None
+    inline = keys_text.strip()
+    path = (key_file or "").strip()
+    active = (active or "").strip() or None
     if inline and path:
         raise ValueError(f"set {KEYS_VAR} or {KEY_FILE_VAR}, not both")
     if path:

@@ -1,4 +1,5 @@
-"""Log format for the API and the worker: JSON lines when BATON_LOG_FORMAT=json, plain text otherwise.
+"""Log format for the API and the worker: JSON lines when BATON_LOG_FORMAT=json, plain text otherwise
+(BATON_LOG_LEVEL sets the level; both read through the process's settings).
 
 Each line carries workflow_id, crm and deal_id when the code that logs knows which handoff it serves:
 the API binds them per request or per ingested event (a contextvar, so concurrent requests never mix),
@@ -14,7 +15,6 @@ from __future__ import annotations
 import contextvars
 import json as jsonlib
 import logging
-import os
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -22,9 +22,9 @@ from types import MappingProxyType
 
 from opentelemetry import trace
 
+from infra.baton_settings import BatonSettings
+
 CONTEXT_FIELDS = ("workflow_id", "crm", "deal_id")
-FORMAT_ENV = "BATON_LOG_FORMAT"
-LEVEL_ENV = "BATON_LOG_LEVEL"
 
 # An immutable default: the context is only ever replaced (bind_log_context), never changed in place.
 _EMPTY: Mapping[str, str] = MappingProxyType({})
@@ -67,7 +67,7 @@ def _from_activity() -> dict[str, str]:
 
 class ContextFilter(logging.Filter):
     """Puts the handoff context on every record (as attributes), so either format can show it, and
-    the current trace's id when tracing is on (worker.tracing), so a log line leads to its trace."""
+    the current trace's id when tracing is on (infra.tracing), so a log line leads to its trace."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         for key, value in current_log_context().items():
@@ -107,6 +107,44 @@ class TextFormatter(logging.Formatter):
         return f"{text} [{' '.join(known)}]" if known else text
 
 
+# Query parameters that carry a credential: Salesforce Outbound Messages cannot send headers, so their
+# shared token travels as `?token=`, and an access log line would otherwise keep it in clear.
+_SECRET_QUERY = re.compile(
+    r"(?i)([?&](?:token|api_token|apikey|api_key|key|secret|password|signature|access_token|code)=)[^&#\s\"']*"
+)
+REDACTED = "[redacted]"
+# The loggers that write request URLs: uvicorn's access log, and httpx's line per outgoing request.
+URL_LOGGERS = ("uvicorn.access", "httpx")
+
+
+def redact_url(text: str) -> str:
+    return _SECRET_QUERY.sub(lambda m: m.group(1) + REDACTED, text)
+
+
+class RedactUrls(logging.Filter):
+    """Rewrites the record's message arguments (uvicorn passes the path as one) before any handler
+    formats them, so every handler and format sees the redacted URL."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            # httpx passes an httpx.URL, uvicorn a str; numbers (status codes) stay numbers for %d.
+            record.args = tuple(
+                arg if isinstance(arg, (int, float)) or "=" not in str(arg) else redact_url(str(arg))
+                for arg in record.args
+            )
+        if isinstance(record.msg, str):
+            record.msg = redact_url(record.msg)
+        return True
+
+
+def redact_logged_urls() -> None:
+    """Idempotent: the API calls it on every app it creates."""
+    for name in URL_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactUrls) for f in logger.filters):
+            logger.addFilter(RedactUrls())
+
+
 class _BatonHandler(logging.StreamHandler):
     """Marked, so configuring twice replaces ours and leaves anyone else's handlers alone."""
 
@@ -123,11 +161,9 @@ def configure_logging(json: bool, level: str | int = "INFO", stream=None) -> log
     return handler
 
 
-def configure_logging_from_env(env: Mapping[str, str] | None = None) -> logging.Handler | None:
+def configure_logging_from_settings(settings: BatonSettings) -> logging.Handler | None:
     """Only when BATON_LOG_FORMAT is set: an embedding process (tests, uvicorn's own config) keeps its
     logging untouched otherwise."""
-    env = os.environ if env is None else env
-    fmt = env.get(FORMAT_ENV, "").strip().lower()
-    if not fmt:
+    if settings.log_format is None:
         return None
-    return configure_logging(json=fmt == "json", level=env.get(LEVEL_ENV, "INFO"))
+    return configure_logging(json=settings.log_format == "json", level=settings.log_level)

@@ -14,38 +14,26 @@ Unset, no tracer exists and no interceptor is installed: tracing costs nothing w
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import Tracer
 from temporalio.contrib.opentelemetry import TracingInterceptor
 
-TRACES_ENDPOINT_ENV = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
-ENDPOINT_ENV = "OTEL_EXPORTER_OTLP_ENDPOINT"
-SERVICE_NAME_ENV = "OTEL_SERVICE_NAME"
+from infra.baton_settings import BatonSettings
+
 TRACER_NAME = "baton"
 
 _providers: dict[tuple[str, str], TracerProvider] = {}
 
 
-def traces_endpoint(env: Mapping[str, str]) -> str | None:
-    """The OTLP/HTTP traces URL the environment names, or None when tracing is off."""
-    explicit = env.get(TRACES_ENDPOINT_ENV, "").strip()
-    if explicit:
-        return explicit
-    base = env.get(ENDPOINT_ENV, "").strip()
-    return base.rstrip("/") + "/v1/traces" if base else None
-
-
-def tracer_from_env(env: Mapping[str, str], service: str) -> Tracer | None:
-    """A tracer exporting in batches to the configured endpoint; one provider per endpoint and
-    service for the life of the process."""
-    endpoint = traces_endpoint(env)
+def tracer_from_settings(settings: BatonSettings, service: str) -> Tracer | None:
+    """A tracer exporting in batches to the configured endpoint, or None when tracing is off; one
+    provider per endpoint and service for the life of the process."""
+    endpoint = settings.traces_endpoint
     if endpoint is None:
         return None
-    name = env.get(SERVICE_NAME_ENV, "").strip() or service
+    name = (settings.otel_service_name or "").strip() or service
     if (endpoint, name) not in _providers:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 

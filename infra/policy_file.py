@@ -7,12 +7,10 @@ from pathlib import Path
 
 from domain.policy import Policy, PolicyError, load_policy_text, parse_policy
 
-POLICY_ENV = "BATON_POLICY"
-
 
 def read_policy(path: str | os.PathLike[str] | None = None) -> Policy:
-    """The policy at `path`, else at $BATON_POLICY, else the built-in defaults."""
-    path = path or os.environ.get(POLICY_ENV)
+    """The policy at `path` (a command's --policy, else the process settings' BATON_POLICY), else the
+    built-in defaults."""
     if not path:
         return parse_policy(None)
     try:

@@ -1,0 +1,147 @@
+"""The handoff document: scored on every change, gated on its tier when submitted, reviewed by the CSM."""
+
+from __future__ import annotations
+
+from domain.effects import CreateCrmTask
+from domain.errors import ErrorType, Refused
+from domain.machine_deadlines import Deadlines
+from domain.machine_handoff import Handoff
+from domain.machine_meetings import Meetings
+from domain.messages import DocumentUpdate, IntakeReviewInput
+from domain.roles import Role, SlaName
+from domain.scoring import QualityReport, Tier, check_overrides, score_document
+from domain.state import IntakeReview
+from domain.timeline import Kind
+
+
+class DocumentGate:
+    def __init__(self, handoff: Handoff, deadlines: Deadlines, meetings: Meetings) -> None:
+        self._h = handoff
+        self._deadlines = deadlines
+        self._meetings = meetings
+
+    def rescore(self) -> None:
+        """Score the document as it stands; the timeline hears of it only when the score or tier moves."""
+        s = self._h.state
+        report = score_document(
+            s.document,
+            self._h.policy,
+            sales_cycle=s.deal.sales_cycle,
+            approach=self._h.approach,
+            overrides=s.intake.overrides if s.intake else None,
+        )
+        if s.quality is None or (report.score, report.tier) != (s.quality.score, s.quality.tier):
+            self._h.journal.record(Kind.DOCUMENT_SCORED, score=report.score, tier=report.tier.value)
+        s.quality = report
+
+    def gate(self) -> None:
+        """Blocked returns the handoff to sales; gaps proceed with a follow-up SLA; ready proceeds."""
+        h = self._h
+        s = h.state
+        quality = self._quality()
+        if quality.tier is Tier.BLOCKED:
+            if not s.returned_to_sales:
+                s.returned_to_sales = True
+                s.facts.submitted_at = None
+                h.journal.record(Kind.MESSAGE, message="returned_to_sales", score=quality.score)
+                self._deadlines.escalate(SlaName.AE_FOLLOW_UP, Role.SALES_MANAGER, note="handoff document blocked")
+                h.journal.ask(
+                    CreateCrmTask(
+                        key=h.journal.key("task"),
+                        owner=s.owners.ae,
+                        subject="Handoff document returned: complete it",
+                        body=", ".join(name.value for name in quality.missing),
+                    )
+                )
+            return
+        first = s.facts.submitted_at is None
+        s.returned_to_sales = False
+        if first:
+            s.facts.submitted_at = h.now
+            h.journal.notify(
+                "document_submitted",
+                [s.owners.csm or "csm"],
+                "Handoff document ready for intake review",
+                f"{s.deal.account}: {quality.tier.value} ({quality.score}).",
+            )
+        if quality.tier is Tier.GAPS and SlaName.AE_FOLLOW_UP not in s.deadlines:
+            self._deadlines.plan(SlaName.AE_FOLLOW_UP, anchor=h.now)
+            missing = [name.value for name in quality.missing]
+            h.journal.notify(
+                "gaps_flagged",
+                [s.owners.csm or "csm", s.owners.ae or "ae"],
+                "Handoff has gaps",
+                f"Missing or generic: {', '.join(missing)}.",
+                {"missing": missing},
+            )
+        if quality.tier is Tier.READY:
+            self._deadlines.meet(SlaName.AE_FOLLOW_UP)
+
+    # ---- the AE's edits and submission (an update) -----------------------------------------
+
+    def check_document(self, msg: DocumentUpdate) -> None:
+        self._h.refuse_if_ended()
+        if msg.submit and self._h.state.facts.won_at is None:
+            raise Refused(
+                ErrorType.INVALID_TRANSITION, "the deal is not won yet: the document can be edited but not submitted"
+            )
+
+    def apply_document(self, msg: DocumentUpdate) -> None:
+        s = self._h.state
+        s.document = s.document.merged(msg.fields)
+        changed = sorted(msg.fields.model_dump(exclude_unset=True, exclude_none=True))
+        self._h.journal.record(Kind.MESSAGE, message="document_updated", by=msg.by, fields=changed, submit=msg.submit)
+        self.rescore()
+        # Once submitted (or returned), every change is gated again: a fix can clear a block or the gaps.
+        if msg.submit or s.facts.submitted_at is not None or s.returned_to_sales:
+            self.gate()
+
+    # ---- the CSM's intake review (an update) -----------------------------------------------
+
+    def check_intake(self, msg: IntakeReviewInput) -> None:
+        s = self._h.state
+        self._h.refuse_if_ended()
+        if not 1 <= msg.rating <= 5:
+            raise Refused(ErrorType.INVALID_VALUE, f"rating must be 1 to 5 (got {msg.rating})")
+        try:
+            check_overrides(msg.overrides)
+        except ValueError as err:
+            raise Refused(ErrorType.INVALID_VALUE, str(err)) from None
+        if s.facts.submitted_at is None:
+            raise Refused(ErrorType.INVALID_TRANSITION, "the AE has not submitted the document yet")
+        if s.intake is not None and s.intake.accepted:
+            raise Refused(ErrorType.INVALID_TRANSITION, "the intake review is already done")
+
+    def apply_intake(self, msg: IntakeReviewInput) -> None:
+        h = self._h
+        s = h.state
+        overrides = {**(s.intake.overrides if s.intake else {}), **msg.overrides}
+        s.intake = IntakeReview(
+            reviewer=msg.by or s.owners.csm,
+            rating=msg.rating,
+            overrides=overrides,
+            comments=msg.comments,
+            accepted=msg.accept,
+            at=h.now,
+        )
+        h.journal.record(
+            Kind.MESSAGE,
+            message="intake_review",
+            by=msg.by,
+            rating=msg.rating,
+            accepted=msg.accept,
+            overrides={k.value: v for k, v in msg.overrides.items()},
+        )
+        self.rescore()
+        if msg.accept:
+            s.facts.briefed_at = h.now
+            self._deadlines.meet(SlaName.CSM_BRIEFED)
+            self._meetings.welcome()
+        else:
+            self.gate()
+
+    def _quality(self) -> QualityReport:
+        quality = self._h.state.quality
+        if quality is None:  # every path to the gate scores the document first
+            raise RuntimeError("the document is gated before it was scored")
+        return quality
