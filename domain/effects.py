@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from domain.onboarding import OnboardingInput, PostCheckInput
+
 
 @dataclass(frozen=True)
 class Notify:
@@ -39,12 +41,14 @@ class AssignCsm:
 
 @dataclass(frozen=True)
 class StartOnboarding:
-    pass
+    workflow_id: str
+    input: OnboardingInput
 
 
 @dataclass(frozen=True)
 class StartPostCheck:
-    pass
+    workflow_id: str
+    input: PostCheckInput
 
 
 @dataclass(frozen=True)

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from domain.approach_kinds import Approach
 from domain.check_failures import CheckFailureKind
 from domain.effects import EndChildren, StartOnboarding, StartPostCheck
+from domain.ids import onboarding_workflow_id, post_check_workflow_id
 from domain.machine_deadlines import SETTLED_BY_CHECK, Deadlines
 from domain.machine_handoff import Handoff
 from domain.messages import ChildFinished, MilestoneSignal
+from domain.onboarding import OnboardingInput, PostCheckInput
 from domain.roles import SlaName
 from domain.state import ChildKind, ChildStatus
 from domain.timeline import Kind
+
+# A tuple, not the enum iterated each time (it is asked after every change and tick).
+_EVERY_CHILD = tuple(ChildKind)
 
 
 class Children:
@@ -20,14 +26,25 @@ class Children:
         self._deadlines = deadlines
 
     def start_onboarding(self) -> None:
-        self._h.journal.ask(StartOnboarding())
+        h = self._h
+        child = OnboardingInput(
+            parent_id=h.state.workflow_id,
+            deal=h.state.deal,
+            policy=h.policy.onboarding,
+            closed_at=self._closed_at(),
+            calendar=h.policy.calendar,
+        )
+        h.journal.ask(StartOnboarding(workflow_id=onboarding_workflow_id(h.state.workflow_id), input=child))
 
     def start_post_check_if_due(self) -> None:
-        if self._post_check_waiting() and self._h.state.deadlines[SlaName.POST_CHECK].due <= self._h.now:
-            self._h.journal.ask(StartPostCheck())
+        h = self._h
+        if self._post_check_waiting() and h.state.deadlines[SlaName.POST_CHECK].due <= h.now:
+            # Asked once: until the child has started, the check is no longer something to wake for.
+            h.state.facts.post_check_requested_at = h.now
+            h.journal.ask(StartPostCheck(workflow_id=post_check_workflow_id(h.state.workflow_id), input=self._check()))
 
     def next_wake(self) -> tuple[datetime, str] | None:
-        """When the 30-day check child is to start, until it has."""
+        """When the 30-day check child is to start, until it has been asked for."""
         if not self._post_check_waiting():
             return None
         return self._h.state.deadlines[SlaName.POST_CHECK].due, "30-day post-handoff check"
@@ -37,7 +54,10 @@ class Children:
 
     def all_finished(self) -> bool:
         children = self._h.state.children
-        return all(kind in children and children[kind].finished_at for kind in ChildKind)
+        # Asked after every change and tick, and most of a handoff's life not both have started.
+        if len(children) < len(_EVERY_CHILD):
+            return False
+        return all(kind in children and children[kind].finished_at for kind in _EVERY_CHILD)
 
     def started(self, kind: ChildKind, workflow_id: str) -> None:
         h = self._h
@@ -76,8 +96,42 @@ class Children:
         h.journal.record(Kind.MILESTONE, milestone=signal.milestone.value)
 
     def _post_check_waiting(self) -> bool:
-        check = self._h.state.deadlines.get(SlaName.POST_CHECK)
-        return check is not None and check.open and ChildKind.POST_CHECK not in self._h.state.children
+        s = self._h.state
+        check = s.deadlines.get(SlaName.POST_CHECK)
+        return (
+            check is not None
+            and check.open
+            and s.facts.post_check_requested_at is None
+            and ChildKind.POST_CHECK not in s.children
+        )
+
+    def _check(self) -> PostCheckInput:
+        """The 30-day check as it stands at its due instant: milestones against their schedule."""
+        h = self._h
+        close, calendar, onboarding = self._closed_at(), h.policy.calendar, h.policy.onboarding
+        schedule = {
+            milestone: calendar.add(close, span)
+            for milestone, span in onboarding.schedule.items()
+            if milestone in onboarding.required_milestones
+        }
+        due = h.state.deadlines[SlaName.POST_CHECK].due
+        return PostCheckInput(
+            parent_id=h.state.workflow_id,
+            deal=h.state.deal,
+            policy=h.policy.post_check,
+            schedule=schedule,
+            reached=dict(h.state.milestones),
+            partner=h.state.approach is not None and h.state.approach.approach is Approach.PARTNER_MEDIATED,
+            answer_by=calendar.add(due, h.policy.post_check.answer_window),
+        )
+
+    def _closed_at(self) -> datetime:
+        """The close the children count from: the CRM's, else the instant the win reached Baton."""
+        s = self._h.state
+        close = s.deal.closed_at or s.facts.won_at
+        if close is None:  # the rules start a child only after the win
+            raise RuntimeError(f"{s.workflow_id}: a child was asked for before the deal was won")
+        return close
 
     def _settle_checks(self, signal: ChildFinished) -> None:
         texts = [failure.text for failure in signal.checks_failed]

@@ -106,6 +106,12 @@ class Deadlines:
         if deadline is None or not deadline.open:
             status = deadline.status.value if deadline else "not set"
             raise Refused(ErrorType.INVALID_TRANSITION, f"deadline {msg.sla.value} cannot move: it is {status}")
+        if msg.sla in SETTLED_BY_CHECK and self._h.state.facts.post_check_requested_at is not None:
+            # The check's answers are due a window after the due it started at; moving it now would
+            # move nothing the check waits for.
+            raise Refused(
+                ErrorType.INVALID_TRANSITION, f"deadline {msg.sla.value} cannot move: the 30-day check has started"
+            )
         if not msg.reason.strip():
             raise Refused(ErrorType.INVALID_VALUE, "reason: an extension needs a reason")
         if (msg.new_due is None) == (msg.extend_by is None):

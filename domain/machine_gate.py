@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from domain.document import FieldName, HandoffDocument
 from domain.effects import CreateCrmTask
 from domain.errors import ErrorType, Refused
+from domain.field_rules import Judgement, judge_all
 from domain.machine_deadlines import Deadlines
 from domain.machine_handoff import Handoff
 from domain.machine_meetings import Meetings
 from domain.messages import DocumentUpdate, IntakeReviewInput
 from domain.roles import Role, SlaName
-from domain.scoring import QualityReport, Tier, check_overrides, score_document
+from domain.scoring import QualityReport, Tier, check_overrides, score_judged
 from domain.state import IntakeReview
 from domain.timeline import Kind
 
@@ -21,17 +25,24 @@ class DocumentGate:
         self._meetings = meetings
 
     def rescore(self) -> None:
-        """Score the document as it stands; the timeline hears of it only when the score or tier moves."""
+        """Score the document as it stands; the timeline hears of it when the score, the tier or any
+        field's status moves, with every field's status (what a backtest replays, never the text)."""
         s = self._h.state
-        report = score_document(
-            s.document,
+        judged = _judged(s.document.model_dump_json())
+        report = score_judged(
+            judged,
             self._h.policy,
             sales_cycle=s.deal.sales_cycle,
             approach=self._h.approach,
             overrides=s.intake.overrides if s.intake else None,
         )
-        if s.quality is None or (report.score, report.tier) != (s.quality.score, s.quality.tier):
-            self._h.journal.record(Kind.DOCUMENT_SCORED, score=report.score, tier=report.tier.value)
+        statuses = {name.value: judgement.status for name, judgement in judged.items()}
+        if (
+            s.quality is None
+            or (report.score, report.tier) != (s.quality.score, s.quality.tier)
+            or statuses != self._recorded_statuses()
+        ):
+            self._h.journal.record(Kind.DOCUMENT_SCORED, score=report.score, tier=report.tier.value, statuses=statuses)
         s.quality = report
 
     def gate(self) -> None:
@@ -140,8 +151,19 @@ class DocumentGate:
         else:
             self.gate()
 
+    def _recorded_statuses(self) -> dict[str, float] | None:
+        entry = next((e for e in reversed(self._h.state.timeline) if e.kind is Kind.DOCUMENT_SCORED), None)
+        return entry.details.get("statuses") if entry else None
+
     def _quality(self) -> QualityReport:
         quality = self._h.state.quality
         if quality is None:  # every path to the gate scores the document first
             raise RuntimeError("the document is gated before it was scored")
         return quality
+
+
+@lru_cache(maxsize=1024)
+def _judged(document: str) -> dict[FieldName, Judgement]:
+    """The rules' verdicts on a document (its JSON), kept for documents seen again: a backtest replays
+    thousands of handoffs whose documents are the same few stand-ins. The verdicts are frozen."""
+    return judge_all(HandoffDocument.model_validate_json(document))

@@ -24,7 +24,8 @@ class Journal:
         """A timeline entry at `at` (default: now); details left None are not written."""
         timeline = self._state.timeline
         seq = timeline[-1].seq + 1 if timeline else 1
-        entry = TimelineEntry(
+        # Built from the rules' own values, so not validated again: the simulator records a great many.
+        entry = TimelineEntry.model_construct(
             seq=seq, at=at or self.now, kind=kind, details={k: v for k, v in details.items() if v is not None}
         )
         timeline.append(entry)

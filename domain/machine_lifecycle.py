@@ -180,6 +180,7 @@ class Lifecycle:
     def _close(self) -> None:
         h = self._h
         h.state.facts.ended_at = h.now
+        h.state.owners.awaiting_csm = False  # nothing is awaited once the handoff has ended
         self._set_phase(Phase.CLOSED)
         h.journal.record(Kind.CLOSED, outcome=h.state.outcome.value)
 

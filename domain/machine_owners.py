@@ -24,6 +24,7 @@ class Ownership:
             h.journal.record(Kind.WARNING, message=f"no CS team serves {h.approach.value} handoffs")
             return
         h.state.owners.cs_team = team.name
+        h.state.owners.awaiting_csm = True
         h.journal.ask(AssignCsm(team=team.name))
 
     def csm_chosen(self, csm: str | None, team: str, reason: str) -> bool:
@@ -31,6 +32,7 @@ class Ownership:
         h = self._h
         if h.state.owners.csm or h.state.ended:
             return False
+        h.state.owners.awaiting_csm = False
         if csm:
             self._assign(csm, team, by="rule")
         else:
@@ -81,6 +83,8 @@ class Ownership:
     def _assign(self, csm: str, team: str, by: str) -> None:
         h = self._h
         previous = h.state.owners.csm
+        # A lead's choice settles it: the rule's answer, when it comes, changes nothing.
+        h.state.owners.awaiting_csm = False
         h.state.owners.csm, h.state.owners.cs_team = csm, team
         h.journal.record(Kind.CSM_ASSIGNED, csm=csm, team=team, by=by, previous=previous or None)
         h.journal.notify(

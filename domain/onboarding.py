@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
+from domain.calendar import BusinessCalendar
 from domain.check_failures import CheckFailure, CheckFailureKind
 from domain.deal import Deal
 from domain.messages import MilestoneReached, PostCheckAnswers, Sentiment
@@ -18,6 +19,9 @@ class OnboardingInput(BaseModel):
     deal: Deal
     policy: OnboardingPolicy
     closed_at: datetime
+    # The parent's business calendar, so a time trigger in business days (`after: 20bd`) resolves. A
+    # child started before it was passed counts clock time from the close, as it always did.
+    calendar: BusinessCalendar | None = None
 
 
 class OnboardingSummary(BaseModel):
@@ -31,10 +35,14 @@ class OnboardingSummary(BaseModel):
     expansion_signals: list[str]
 
 
-def transition_due(policy: OnboardingPolicy, closed_at: datetime) -> datetime | None:
+def transition_due(
+    policy: OnboardingPolicy, closed_at: datetime, calendar: BusinessCalendar | None = None
+) -> datetime | None:
     """The time trigger's instant, or None when only milestones trigger the handover."""
     if policy.trigger is OnboardingTrigger.MILESTONE:
         return None
+    if calendar is not None:
+        return calendar.add(closed_at, policy.after)
     return closed_at + policy.after.as_timedelta()
 
 
@@ -75,6 +83,10 @@ class PostCheckInput(BaseModel):
     schedule: dict[Milestone, datetime] = Field(description="when each required milestone was due")
     reached: dict[Milestone, datetime]
     partner: bool = False
+    # When the CSM's answers are due: the check's own due instant plus the answer window, so it does
+    # not drift with how long the check took to start. None (a check started before it was passed):
+    # the window counts from the child's start.
+    answer_by: datetime | None = None
 
 
 class PostCheckResult(BaseModel):
@@ -106,7 +118,8 @@ def evaluate(
 
     for milestone, due in sorted(check.schedule.items(), key=lambda item: item[1]):
         reached = check.reached.get(milestone)
-        if due <= now and (reached is None or reached > due):
+        # Reached at its due instant is late, as a deadline is breached at its due instant.
+        if due <= now and (reached is None or reached >= due):
             fail(
                 CheckFailureKind.MILESTONE_LATE, f"milestone {milestone.value} not reached by {due.date().isoformat()}"
             )

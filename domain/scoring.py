@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from domain.approach_kinds import Approach
 from domain.document import FieldName, HandoffDocument
-from domain.field_rules import judge_all
+from domain.field_rules import Judgement, judge_all
 from domain.policy import Policy, ScoringPolicy
 
 ALLOWED_STATUSES = (0.0, 0.5, 1.0)
@@ -83,9 +83,20 @@ def score_document(
     overrides: dict[FieldName, float] | None = None,
 ) -> QualityReport:
     """Score = sum(weight x status) / sum(weights) x 100 over the counted fields, one decimal."""
+    return score_judged(judge_all(document), policy, sales_cycle=sales_cycle, approach=approach, overrides=overrides)
+
+
+def score_judged(
+    judged: dict[FieldName, Judgement],
+    policy: Policy,
+    *,
+    sales_cycle: timedelta | None = None,
+    approach: Approach | None = None,
+    overrides: dict[FieldName, float] | None = None,
+) -> QualityReport:
+    """`score_document` from the rules' verdicts already taken (the machine records them too)."""
     overrides = overrides or {}
     fields, rapid = counted_fields(policy, sales_cycle, approach)
-    judged = judge_all(document)
     scores: dict[FieldName, FieldScore] = {}
     for name in fields:
         weight = policy.scoring.weights[name]

@@ -92,6 +92,8 @@ class Owners(BaseModel):
     cs_team: str = ""
     recovery_owner: str = ""
     partner: str = ""
+    # The rule's CSM choice has been asked for and not answered yet (an outside call in flight).
+    awaiting_csm: bool = False
 
 
 class IntakeReview(BaseModel):
@@ -116,6 +118,8 @@ class Facts(BaseModel):
     kickoff_at: datetime | None = None
     implementation_owner_contacted_at: datetime | None = None
     ae_departed_at: datetime | None = None
+    # The 30-day check fell due and its child was asked for (it starts moments later).
+    post_check_requested_at: datetime | None = None
     transitioned_at: datetime | None = None
     ended_at: datetime | None = None
 

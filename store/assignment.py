@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlmodel import Session, col
 
-from domain.policy import CsTeam
+from domain.csm_choice import CsmPick, pick_csm
 from domain.state import Outcome
+from domain.teams import CsTeam
 from store.repository import begin_write, insert_ignoring_conflicts
 from store.tables import CsmAssignmentRow, HandoffRow, RoundRobinRow
-
-
-@dataclass(frozen=True)
-class CsmPick:
-    csm: str | None
-    reason: str
 
 
 def _open_load(session: Session, csm_id: str) -> int:
@@ -58,32 +52,17 @@ def choose_csm(session: Session, workflow_id: str, team: CsTeam, day: date) -> C
     # Checked under the team's lock, so two retries of one assignment cannot both pick.
     existing = session.get(CsmAssignmentRow, workflow_id)
     if existing is not None:
-        return CsmPick(existing.csm_id, f"already assigned to {existing.csm_id} (team {existing.team})")
-    if not team.csms:
-        return CsmPick(None, f"team {team.name} has no CSMs")
-
-    skipped: list[str] = []
-    count = len(team.csms)
-    for offset in range(count):
-        index = (position + offset) % count
-        csm = team.csms[index]
-        if csm.away_on(day):
-            skipped.append(f"{csm.id} out of office")
-            continue
-        load = _open_load(session, csm.id)
-        if load >= csm.capacity:
-            skipped.append(f"{csm.id} at capacity ({load}/{csm.capacity})")
-            continue
+        return CsmPick(existing.csm_id, f"already assigned to {existing.csm_id} (team {existing.team})", position)
+    pick = pick_csm(team, position, day, lambda csm_id: _open_load(session, csm_id))
+    if pick.csm is not None:
         session.add(
-            CsmAssignmentRow(workflow_id=workflow_id, csm_id=csm.id, team=team.name, assigned_at=datetime.now(UTC))
+            CsmAssignmentRow(workflow_id=workflow_id, csm_id=pick.csm, team=team.name, assigned_at=datetime.now(UTC))
         )
         session.execute(
-            update(RoundRobinRow).where(col(RoundRobinRow.team) == team.name).values(position=(index + 1) % count)
+            update(RoundRobinRow).where(col(RoundRobinRow.team) == team.name).values(position=pick.position)
         )
         session.flush()
-        reason = f"round robin in team {team.name}: {csm.id}"
-        return CsmPick(csm.id, reason + (f" (skipped {', '.join(skipped)})" if skipped else ""))
-    return CsmPick(None, f"no CSM available in team {team.name} on {day.isoformat()}: {', '.join(skipped)}")
+    return pick
 
 
 def assign_csm(session: Session, workflow_id: str, team: CsTeam, day: date) -> str | None:

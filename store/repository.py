@@ -188,6 +188,10 @@ def record_state(session: Session, state: HandoffState) -> int:
         added = len(session.execute(inserted.returning(table_of(TimelineRow).c.id)).all())
 
     if fresh:
+        # What a backtest replays (store/handoff_facts.py); imported here, as it imports this module.
+        from store.handoff_facts import record_facts
+
+        record_facts(session, state)
         _upsert(session, SlaRow, _sla_values(state), ["workflow_id", "sla"])
         if state.intake is not None:
             rating = {

@@ -151,6 +151,17 @@ class CsmAssignmentRow(SQLModel, table=True):
     assigned_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
 
 
+class HandoffFactsRow(SQLModel, table=True):
+    """What a backtest replays a handoff from, beside its timeline: the deal's facts without contact
+    data (domain.backtest.recorded.DealRecord) and its 30-day check's answers and usage, not their text."""
+
+    __tablename__ = "handoff_facts"
+
+    workflow_id: str = Field(primary_key=True, max_length=200)
+    deal: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)
+    post_check: dict[str, Any] | None = Field(default=None, sa_type=JSON, nullable=True)
+
+
 class RoundRobinRow(SQLModel, table=True):
     __tablename__ = "round_robin"
 

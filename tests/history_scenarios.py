@@ -222,6 +222,12 @@ async def lost_while_onboarding(env: WorkflowEnvironment, client: Client, task_q
     return [("lost_while_onboarding", handle), ("lost_while_onboarding", onboarding)]
 
 
+async def timers_never_cancelled(env: WorkflowEnvironment, client: Client, task_queue: str) -> Recorded:
+    """The full path again, recorded after timers stopped being cancelled and signals started waiting
+    for the run's own timers (the `timers-never-cancelled` and `signals-after-own-timers` patches)."""
+    return [("timers_never_cancelled", handle) for _, handle in await full_handoff(env, client, task_queue)]
+
+
 async def governance(env: WorkflowEnvironment, client: Client, task_queue: str) -> Recorded:
     handle = await client.start_workflow(
         MonthlyGovernanceWorkflow.run, GovernanceInput(), id=f"governance-{uuid.uuid4().hex[:6]}", task_queue=task_queue
@@ -246,6 +252,7 @@ SCENARIOS = {
     "continue_as_new": Scenario(continue_as_new, dev_server=True),
     "partner_check_failed": Scenario(partner_check_failed),
     "lost_while_onboarding": Scenario(lost_while_onboarding),
+    "timers_never_cancelled": Scenario(timers_never_cancelled),
 }
 
 

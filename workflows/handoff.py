@@ -35,6 +35,13 @@ with workflow.unsafe.imports_passed_through():
     # Shared with the sandbox, like the domain: a new run re-executes every module it does not share.
     from workflows.handoff_effects import EffectRunner
     from workflows.message_names import HandoffQuery, HandoffSignal, HandoffUpdate
+    from workflows.wake_timers import TIMERS_NEVER_CANCELLED, WakeTimers
+
+# The patch id recorded in new histories: the rules see time in whole seconds (see `_now`).
+WHOLE_SECOND_CLOCK = "whole-second-clock"
+# The patch id recorded in new histories: signals wait for the run's own timers due by then (see
+# `_receive`); runs without it replay applying each signal as it arrives.
+SIGNALS_AFTER_OWN_TIMERS = "signals-after-own-timers"
 
 Message = TypeVar("Message")
 
@@ -61,6 +68,8 @@ class DealHandoffWorkflow:
         self._counted = recorded
         self._early: list[StageChanged] = []
         self._early_documents: list[CrmDocumentChange] = []
+        self._timers = WakeTimers()
+        self._inbox: list[Callable[[], None]] = []
 
     @workflow.run
     async def run(self, input: HandoffInput) -> HandoffState:
@@ -71,7 +80,7 @@ class DealHandoffWorkflow:
             if submitted and crm_document is not None:
                 # Submitted in the CRM: the document counts as carried by the win, as the API's would.
                 document, crm_document = (document or HandoffDocument()).merged(crm_document), None
-            self._m.start(deal, document, input.won, workflow.now(), input.learned_at, crm_document)
+            self._m.start(deal, document, input.won, self._now(), input.learned_at, crm_document)
             self._started = True
             for signal in self._early:
                 self.stage_changed(signal)
@@ -79,6 +88,10 @@ class DealHandoffWorkflow:
                 self.crm_document_changed(change)
         while True:
             await self._settle()
+            if self._inbox:
+                self._inbox.pop(0)()
+                self._m.tick(self._now())
+                continue
             if self._m.state.ended:
                 break
             if workflow.info().is_continue_as_new_suggested():
@@ -94,7 +107,7 @@ class DealHandoffWorkflow:
                     )
                 )
             await self._sleep_until_next()
-            self._m.tick(workflow.now())
+            self._m.tick(self._now())
         await self._effects.drain()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._m.state
@@ -107,26 +120,24 @@ class DealHandoffWorkflow:
             # Arrived while the deal is still being fetched: apply it once the handoff has begun.
             self._early.append(signal)
             return
-        self._m.stage_changed(signal.kind, signal.stage, signal.deal, signal.document, workflow.now())
-        self._poke()
+        self._receive(
+            lambda: self._m.stage_changed(signal.kind, signal.stage, signal.deal, signal.document, self._now())
+        )
 
     @workflow.signal(name=HandoffSignal.CRM_DOCUMENT_CHANGED)
     def crm_document_changed(self, signal: CrmDocumentChange) -> None:
         if not self._started:
             self._early_documents.append(signal)
             return
-        self._m.crm_document_changed(signal, workflow.now())
-        self._poke()
+        self._receive(lambda: self._m.crm_document_changed(signal, self._now()))
 
     @workflow.signal(name=HandoffSignal.CHILD_FINISHED)
     def child_finished(self, signal: ChildFinished) -> None:
-        self._m.child_finished(signal, workflow.now())
-        self._poke()
+        self._receive(lambda: self._m.child_finished(signal, self._now()))
 
     @workflow.signal(name=HandoffSignal.MILESTONE_REACHED)
     def milestone_reached(self, signal: MilestoneSignal) -> None:
-        self._m.milestone(signal, workflow.now())
-        self._poke()
+        self._receive(lambda: self._m.milestone(signal, self._now()))
 
     # ---- updates: validators refuse, handlers apply and answer with the new state ----------
 
@@ -211,12 +222,33 @@ class DealHandoffWorkflow:
             raise ApplicationError(refused.message, type=refused.type.value) from None
 
     def _apply(self, apply: Callable[[Message, datetime], None], msg: Message) -> HandoffState:
-        apply(msg, workflow.now())
+        apply(msg, self._now())
         self._poke()
         return self._m.state
 
+    def _now(self) -> datetime:
+        """The instant the rules see: the server's, to the second. A message or a timer meant for one
+        instant reaches the workflow some milliseconds late, by an amount that varies; counted in
+        whole seconds (as every policy duration is) two deadlines meant for the same second are due
+        at the same instant, and fire in the rules' order rather than in the order of those delays.
+        Runs started before this change keep the server's instant as it was."""
+        now = workflow.now()
+        return now.replace(microsecond=0) if workflow.patched(WHOLE_SECOND_CLOCK) else now
+
     def _poke(self) -> None:
         self._poked = True
+
+    def _receive(self, apply: Callable[[], None]) -> None:
+        """A signal from the CRM or a child. It is applied by the run loop after the run's own timers
+        due by now have fired and what they asked for has run, so at one instant the order is always
+        the run's timers, then the signals in arrival order: a child's timer and the parent's falling
+        due together cannot race. Once the handoff has ended (its run is finishing) there are no timers
+        to wait for; runs started before this change apply a signal as it arrives."""
+        if not self._m.state.ended and workflow.patched(SIGNALS_AFTER_OWN_TIMERS):
+            self._inbox.append(apply)
+        else:
+            apply()
+        self._poke()
 
     async def _sleep_until_next(self) -> None:
         wake = self._m.next_wake()
@@ -226,6 +258,9 @@ class DealHandoffWorkflow:
             return
         remaining = (wake[0] - workflow.now()).total_seconds()
         if remaining <= 0:
+            return
+        if workflow.patched(TIMERS_NEVER_CANCELLED):
+            await self._timers.wait(lambda: self._poked, wake[0], wake[1])
             return
         try:
             await workflow.wait_condition(lambda: self._poked, timeout=remaining, timeout_summary=wake[1])

@@ -16,13 +16,11 @@ with workflow.unsafe.imports_passed_through():
     from activities.store_activities import AssignCsm as AssignCsmRequest
     from activities.store_activities import StoreActivities
     from domain import effects as fx
-    from domain.approach_kinds import Approach
+    from domain.csm_choice import assignment_day
     from domain.deal import Deal
     from domain.document import DocumentPatch
-    from domain.ids import onboarding_workflow_id, post_check_workflow_id
     from domain.machine import HandoffMachine
     from domain.notifications import Notification
-    from domain.onboarding import OnboardingInput, PostCheckInput
     from domain.policy import Policy
     from domain.state import ChildKind
     from domain.timeline import Kind
@@ -70,9 +68,9 @@ class EffectRunner:
             case fx.AssignCsm():
                 self._background(self._assign_csm(effect.team))
             case fx.StartOnboarding():
-                await self._start_onboarding()
+                await self._start_onboarding(effect)
             case fx.StartPostCheck():
-                await self._start_post_check()
+                await self._start_post_check(effect)
             case fx.EndChildren():
                 await self._end_children()
             case _:
@@ -169,7 +167,8 @@ class EffectRunner:
 
     async def _assign_csm(self, team_name: str) -> None:
         team = next(team for team in self._policy.teams if team.name == team_name)
-        request = AssignCsmRequest(workflow_id=self._machine.state.workflow_id, team=team, day=workflow.now().date())
+        day = assignment_day(workflow.now(), self._policy.calendar)
+        request = AssignCsmRequest(workflow_id=self._machine.state.workflow_id, team=team, day=day)
         try:
             choice = await workflow.execute_activity_method(
                 StoreActivities.assign_csm,
@@ -235,56 +234,27 @@ class EffectRunner:
         finally:
             self._store_busy = False
 
-    async def _start_onboarding(self) -> None:
-        child_id = onboarding_workflow_id(self._machine.state.workflow_id)
-        deal = self._machine.state.deal
+    async def _start_onboarding(self, effect: fx.StartOnboarding) -> None:
+        deal = effect.input.deal
         await workflow.start_child_workflow(
             OnboardingTransitionWorkflow.run,
-            OnboardingInput(
-                parent_id=self._machine.state.workflow_id,
-                deal=deal,
-                policy=self._policy.onboarding,
-                closed_at=self._closed_at(),
-            ),
-            id=child_id,
+            effect.input,
+            id=effect.workflow_id,
             parent_close_policy=workflow.ParentClosePolicy.ABANDON,
             static_summary=f"Onboarding to CS for {deal.account or deal.deal_id}",
         )
-        self._machine.child_started(ChildKind.ONBOARDING, child_id, workflow.now())
+        self._machine.child_started(ChildKind.ONBOARDING, effect.workflow_id, workflow.now())
 
-    async def _start_post_check(self) -> None:
-        state = self._machine.state
-        child_id = post_check_workflow_id(state.workflow_id)
-        close = self._closed_at()
-        schedule = {
-            m: self._policy.calendar.add(close, span)
-            for m, span in self._policy.onboarding.schedule.items()
-            if m in self._policy.onboarding.required_milestones
-        }
-        check = PostCheckInput(
-            parent_id=state.workflow_id,
-            deal=state.deal,
-            policy=self._policy.post_check,
-            schedule=schedule,
-            reached=dict(state.milestones),
-            partner=state.approach is not None and state.approach.approach is Approach.PARTNER_MEDIATED,
-        )
+    async def _start_post_check(self, effect: fx.StartPostCheck) -> None:
+        deal = effect.input.deal
         await workflow.start_child_workflow(
             PostHandoffCheckWorkflow.run,
-            check,
-            id=child_id,
+            effect.input,
+            id=effect.workflow_id,
             parent_close_policy=workflow.ParentClosePolicy.ABANDON,
-            static_summary=f"30-day check for {state.deal.account or state.deal.deal_id}",
+            static_summary=f"30-day check for {deal.account or deal.deal_id}",
         )
-        self._machine.child_started(ChildKind.POST_CHECK, child_id, workflow.now())
-
-    def _closed_at(self) -> datetime:
-        """The close the children count from: the CRM's, else the instant the win reached Baton."""
-        state = self._machine.state
-        close = state.deal.closed_at or state.facts.won_at
-        if close is None:  # the rules start a child only after the win
-            raise RuntimeError(f"{state.workflow_id}: a child was asked for before the deal was won")
-        return close
+        self._machine.child_started(ChildKind.POST_CHECK, effect.workflow_id, workflow.now())
 
     async def _end_children(self) -> None:
         for child in self._machine.state.children.values():

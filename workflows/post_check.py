@@ -7,12 +7,15 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.usage import UsageActivities, UsageRequest
-    from domain.errors import ErrorType
-    from domain.messages import ChildFinished, PostCheckAnswers
-    from domain.onboarding import PostCheckInput, PostCheckResult, UsageReport, evaluate
-    from domain.state import ChildKind
+    from domain.child_runs import PostCheckRun
+    from domain.errors import Refused
+    from domain.messages import PostCheckAnswers
+    from domain.onboarding import PostCheckInput, PostCheckResult, UsageReport
     from workflows.call_policy import ATTEMPT_TIMEOUT, RETRY_THROUGH_OUTAGES, USAGE_WITHIN
     from workflows.message_names import HandoffSignal, PostCheckMessage
+    from workflows.wake_timers import TIMERS_NEVER_CANCELLED, WakeTimers
+
+_WINDOW = "post_check: waiting for the CSM's answers"
 
 
 @workflow.defn
@@ -22,51 +25,42 @@ class PostHandoffCheckWorkflow:
 
     @workflow.init
     def __init__(self, input: PostCheckInput) -> None:
-        self._answers: PostCheckAnswers | None = None
-        self._result: PostCheckResult | None = None
+        self._run = PostCheckRun(input, workflow.now())
 
     @workflow.run
     async def run(self, input: PostCheckInput) -> PostCheckResult:
         usage = await self._usage(input)
-        try:
-            await workflow.wait_condition(
-                lambda: self._answers is not None,
-                timeout=input.policy.answer_window.as_timedelta(),
-                timeout_summary="post_check: waiting for the CSM's answers",
-            )
-        except TimeoutError:
-            pass
-        result = evaluate(input, usage, self._answers, workflow.now())
-        self._result = result
+        answered = lambda: self._run.answers is not None  # noqa: E731 (read at each wake-up)
+        if workflow.patched(TIMERS_NEVER_CANCELLED):
+            await WakeTimers().wait(answered, self._run.answer_by, _WINDOW)
+        else:
+            try:
+                await workflow.wait_condition(
+                    answered, timeout=input.policy.answer_window.as_timedelta(), timeout_summary=_WINDOW
+                )
+            except TimeoutError:
+                pass
+        result = self._run.conclude(usage, workflow.now())
         await workflow.wait_condition(workflow.all_handlers_finished)
         parent = workflow.get_external_workflow_handle(input.parent_id)
-        await parent.signal(
-            HandoffSignal.CHILD_FINISHED,
-            ChildFinished(
-                kind=ChildKind.POST_CHECK,
-                workflow_id=workflow.info().workflow_id,
-                passed=result.passed,
-                summary={"failures": result.failures, "usage": result.usage.model_dump(mode="json")},
-                checks_failed=result.checks_failed,
-            ),
-        )
+        await parent.signal(HandoffSignal.CHILD_FINISHED, self._run.finished(workflow.info().workflow_id))
         return result
 
     @workflow.update(name=PostCheckMessage.ANSWERS)
     def answers(self, msg: PostCheckAnswers) -> PostCheckAnswers:
-        self._answers = msg
+        self._run.apply_answers(msg)
         return msg
 
     @answers.validator
     def _check_answers(self, msg: PostCheckAnswers) -> None:
-        if self._answers is not None or self._result is not None:
-            raise ApplicationError(
-                "the 30-day check has already been answered", type=ErrorType.INVALID_TRANSITION.value
-            )
+        try:
+            self._run.check_answers(msg)
+        except Refused as refused:
+            raise ApplicationError(refused.message, type=refused.type.value) from None
 
     @workflow.query(name=PostCheckMessage.RESULT)
     def result(self) -> PostCheckResult | None:
-        return self._result
+        return self._run.result
 
     async def _usage(self, input: PostCheckInput) -> UsageReport:
         request = UsageRequest(account=input.deal.account, crm=input.deal.crm, deal_id=input.deal.deal_id)

@@ -53,7 +53,7 @@ def checked(m: HandoffMachine, passed: bool = True, failures: tuple[CheckFailure
 
 def test_the_kickoff_starts_onboarding_and_its_end_transitions_the_handoff():
     m = onboarding()
-    assert effects_of(m, StartOnboarding) == [StartOnboarding()]
+    assert [effect.workflow_id for effect in effects_of(m, StartOnboarding)] == [ONBOARDING]
     child = m.state.children["onboarding"]
     assert (child.workflow_id, child.started_at, child.finished_at) == (ONBOARDING, CLOSE + 4 * D, None)
     assert entries(m, Kind.CHILD_STARTED)[0].details == {"child": "onboarding", "workflow_id": ONBOARDING}
@@ -74,7 +74,7 @@ def test_the_30_day_check_starts_at_its_due_instant_and_is_never_breached_by_the
     m.tick(CLOSE + 30 * D - H)
     assert effects_of(m, StartPostCheck) == []
     m.tick(CLOSE + 30 * D)
-    assert effects_of(m, StartPostCheck) == [StartPostCheck()]
+    assert [effect.workflow_id for effect in effects_of(m, StartPostCheck)] == [POST_CHECK]
     m.child_started(ChildKind.POST_CHECK, POST_CHECK, CLOSE + 30 * D)
     m.tick(CLOSE + 40 * D)
     # The child owns that deadline: ten days on, it is still open and not started again.

@@ -41,6 +41,7 @@ def test_a_ready_document_carried_by_the_win_counts_as_submitted():
     assert entries(m, Kind.DOCUMENT_SCORED) and entries(m, Kind.DOCUMENT_SCORED)[0].details == {
         "score": 100.0,
         "tier": "ready",
+        "statuses": {name.value: 1.0 for name in FieldName},
     }
 
 

@@ -192,7 +192,7 @@ def test_the_kickoff_comes_after_the_review_and_the_intro_and_happens_once():
     s = m.state
     assert s.facts.kickoff_at == CLOSE + 5 * D and s.success_plan == ["SSO live", "first campaign"]
     assert s.deadlines[SlaName.KICKOFF].status is DeadlineStatus.MET and s.phase is Phase.ONBOARDING
-    assert effects_of(m, StartOnboarding) == [StartOnboarding()]
+    assert [effect.workflow_id for effect in effects_of(m, StartOnboarding)] == [f"{m.state.workflow_id}-onboarding"]
     err = refused(m, m.check_kickoff, KickoffHeld())
     assert (err.type, err.message) == (ErrorType.INVALID_TRANSITION, "the kickoff has already been held")
     assert len(effects_of(m, StartOnboarding)) == 1

@@ -1,0 +1,77 @@
+"""What each effect the handoff rules ask for does on the virtual clock: the simulator's counterpart
+of workflows/handoff_effects.py, and the one place a simulated effect is carried out.
+
+Outside calls take no virtual time. A CSM choice answers after the instant's own work, as the
+workflow hears of it after the activity's round trip; a child starts before the next effect, as the
+workflow awaits it. Notices and CRM writes change nothing a timeline shows beyond the entries the
+rules already recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import assert_never
+
+from domain import effects as fx
+from domain.child_runs import OnboardingRun, PostCheckRun
+from domain.csm_choice import assignment_day
+from domain.machine import HandoffMachine
+from domain.onboarding import UsageReport
+from domain.simulation.assignments import Assignments
+from domain.state import ChildKind
+
+# An answer from outside, applied at the instant it arrives.
+Reply = Callable[[datetime], None]
+
+
+@dataclass
+class ChildRuns:
+    """A handoff's children while they run (None: not started, or cancelled)."""
+
+    onboarding: OnboardingRun | None = None
+    post_check: PostCheckRun | None = None
+
+
+class SimulatedEffects:
+    def __init__(
+        self,
+        machine: HandoffMachine,
+        children: ChildRuns,
+        assignments: Assignments,
+        usage: UsageReport,
+        reply: Callable[[Reply], None],
+    ) -> None:
+        self._machine = machine
+        self._children = children
+        self._assignments = assignments
+        self.usage = usage
+        self._reply = reply
+
+    def run(self, effect: fx.Effect, now: datetime) -> None:
+        match effect:
+            case fx.Notify():
+                # On the timeline already (`notified`); where its recipients would be resolved.
+                pass
+            case fx.CreateCrmTask() | fx.ReleaseCommission():
+                pass
+            case fx.AssignCsm():
+                self._reply(lambda at: self._assign_csm(effect.team, at))
+            case fx.StartOnboarding():
+                self._children.onboarding = OnboardingRun(effect.input)
+                self._machine.child_started(ChildKind.ONBOARDING, effect.workflow_id, now)
+            case fx.StartPostCheck():
+                self._children.post_check = PostCheckRun(effect.input, now)
+                self._machine.child_started(ChildKind.POST_CHECK, effect.workflow_id, now)
+            case fx.EndChildren():
+                self._children.onboarding = self._children.post_check = None
+            case _:
+                assert_never(effect)
+
+    def _assign_csm(self, team_name: str, now: datetime) -> None:
+        policy = self._machine.policy
+        team = next(team for team in policy.teams if team.name == team_name)
+        day = assignment_day(now, policy.calendar)
+        pick = self._assignments.choose(self._machine.state.workflow_id, team, day)
+        self._machine.csm_chosen(pick.csm, team.name, pick.reason, now)
