@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint compose install clean bench
+.PHONY: run test lint compose browser install clean bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # Lint, format and types first: a lint or type error fails `make test` (and so CI) before any test runs.
-test: $(STAMP) lint compose
+test: $(STAMP) lint compose browser
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
@@ -31,6 +31,12 @@ compose:
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq --no-install-recommends docker-compose; } >/dev/null 2>&1 \
 		|| { echo "make: neither docker compose nor docker-compose works, and apt-get could not install docker-compose" >&2; exit 1; }; }
+
+# The browser tests drive Debian's Chromium; installed once when missing (root here and in CI).
+CHROMIUM := /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null; }
 
 run: $(STAMP)
 	$(BIN)/baton run

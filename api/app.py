@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from opentelemetry.trace import Tracer
 from temporalio.client import Client
 
-from api import errors, limits, metrics, session, tracing
+from api import errors, limits, metrics, pages, session, tracing
 from api.routes import (
     codec,
     events,
@@ -60,7 +60,10 @@ def create_app(
             app.state.engine.dispose()
             flush_traces()
 
-    app = FastAPI(title="Baton", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    # /docs and /redoc come from api.pages: Baton serves their scripts itself, so they render offline.
+    app = FastAPI(
+        title="Baton", version="0.1.0", description=DESCRIPTION, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     errors.install(app)
     limits.install(app, settings.max_body_bytes)  # 413 before a route reads the body
     for module in (
@@ -76,6 +79,7 @@ def create_app(
     app.include_router(reports.router)
     codec.install(app, settings.ui_origin)  # /codec/encode, /codec/decode and their CORS for the Temporal UI
     app.include_router(session.router)  # browser sign-in, so the UI reaches the codec with a cookie
+    pages.install(app)  # the people's pages, their sign-in, /docs; hardening headers on every response
     metrics.install(app)  # /metrics (unauthenticated) and the per-route request metrics
     tracing.install(app, tracer)  # outermost: the request's span covers everything else
     configure_logging_from_settings(settings)  # JSON lines when BATON_LOG_FORMAT=json

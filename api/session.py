@@ -11,15 +11,18 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.deps import SettingsDep, caller_roles, check_roles
+
+log = logging.getLogger("baton.api")
 
 COOKIE = "baton_session"
 LIFETIME_SECONDS = 8 * 3600
@@ -28,15 +31,21 @@ router = APIRouter(prefix="/auth", tags=["session"])
 _bearer = HTTPBearer(auto_error=False)
 
 
-def _secret(request: Request) -> bytes:
-    """From BATON_SESSION_SECRET when set (sessions survive restarts and replicas), else per process."""
-    settings = request.app.state.settings
+def session_secret(state: Any) -> bytes:
+    """From BATON_SESSION_SECRET when set (`make run` keeps one in .baton/session.secret), so cookies and
+    sign-in links survive restarts and replicas; else random per process, and a restart signs everyone out."""
+    settings = state.settings
     configured = settings.session_secret.get_secret_value() if hasattr(settings, "session_secret") else ""
     if configured:
         return configured.encode()
-    if not hasattr(request.app.state, "session_secret"):
-        request.app.state.session_secret = secrets.token_bytes(32)
-    return request.app.state.session_secret
+    if not hasattr(state, "session_secret"):
+        log.warning("BATON_SESSION_SECRET is not set: sessions and sign-in links end when this process stops")
+        state.session_secret = secrets.token_bytes(32)
+    return state.session_secret
+
+
+def _secret(request: Request) -> bytes:
+    return session_secret(request.app.state)
 
 
 def issue(roles: frozenset[str], secret: bytes, now: float) -> str:
@@ -79,16 +88,11 @@ def require_session_or_roles(*allowed: str):
     return check
 
 
-_LOGIN_PAGE = """<!doctype html><html><head><title>Baton sign-in</title></head>
-<body style="font-family: sans-serif; max-width: 32rem; margin: 4rem auto">
-<h1>Baton</h1><p>Sign in with an operator API key so the Temporal UI can decode payloads.</p>
-<form method="post" action="/auth/session"><input name="key" type="password" size="48" autofocus>
-<button type="submit">Sign in</button></form></body></html>"""
-
-
 @router.get("/login", response_class=HTMLResponse, include_in_schema=False)
-async def login_page() -> str:
-    return _LOGIN_PAGE
+async def login_page(request: Request) -> HTMLResponse:
+    from api.pages.render import render
+
+    return render(request, "operator_signin.html", {})
 
 
 @router.post(
@@ -101,6 +105,7 @@ async def login_page() -> str:
 async def sign_in(
     request: Request, response: Response, settings: SettingsDep, key: Annotated[str, Form(min_length=1, max_length=512)]
 ) -> dict[str, list[str]]:
+    _same_site_form(request)
     roles = caller_roles(settings, key)
     if not roles:
         raise HTTPException(401, "unknown API key")
@@ -114,6 +119,15 @@ async def sign_in(
         secure=request.url.scheme == "https",
     )
     return {"roles": sorted(roles)}
+
+
+def _same_site_form(request: Request) -> None:
+    """The operator form has no CSRF token (the Temporal UI's own requests never post it): a browser
+    names the page a form came from in Origin, and a page of another site is refused."""
+    from api.pages.viewer import same_site
+
+    if not same_site(request):
+        raise HTTPException(403, "this form was sent from another site")
 
 
 @router.delete(

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from temporalio.client import Client
 
-from bench import figures_api, figures_memory, figures_readmodel, figures_simulate
+from bench import figures_api, figures_memory, figures_pages, figures_readmodel, figures_simulate
 from bench.stack import running_stack
 from infra.temporal_client import data_converter
 
@@ -94,6 +94,7 @@ async def measure(counts: Counts, record) -> None:
                 "worker_rss_open_runs",
                 {**memory, "target": "<= 1.5x bare", "ok": memory["baton"] <= 1.5 * memory["bare"]},
             )
+        await figures_pages.measure(stack, counts.samples, record)  # the open handoffs above: queue, handoff page
 
     pure = await asyncio.to_thread(figures_simulate.pure_seconds, 200)
     temporal = await figures_simulate.temporal_seconds()

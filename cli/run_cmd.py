@@ -178,7 +178,8 @@ def _say(message: str) -> None:
 
 def local_secrets(data: Path, settings: CliSettings) -> dict[str, str]:
     """On one machine Baton makes its own secrets on first run and keeps them beside its data: an API key
-    with every role, and an encryption key for payloads. Configured values always win."""
+    with every role, an encryption key for payloads, and the secret that signs browser sessions.
+    Configured values always win."""
     found: dict[str, str] = {}
     if not (settings.codec_keys.get_secret_value() or settings.codec_key_file):
         keys = data / "codec.keys"
@@ -191,6 +192,12 @@ def local_secrets(data: Path, settings: CliSettings) -> dict[str, str]:
             _write_secret(key_file, secrets.token_urlsafe(32))
         digest = hashlib.sha256(key_file.read_text().strip().encode()).hexdigest()
         found["BATON_API_KEYS"] = f"{digest}:crm+ae+cs_lead+operator"
+    if not settings.session_secret.get_secret_value():
+        # Signs sign-in links and session cookies: kept, so a restart signs nobody out.
+        secret_file = data / "session.secret"
+        if not secret_file.exists():
+            _write_secret(secret_file, secrets.token_urlsafe(32))
+        found["BATON_SESSION_SECRET"] = secret_file.read_text().strip()
     return found
 
 

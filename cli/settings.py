@@ -14,8 +14,9 @@ from infra.baton_settings import BatonSettings
 
 class CliSettings(BatonSettings):
     demo_key: SecretStr = Field(default=SecretStr(""), description="an API key with the crm role, for `baton demo`")
-    # `baton run` makes its own key and keyring on one machine unless these are configured.
+    # `baton run` makes its own key, keyring and session secret on one machine unless these are configured.
     api_keys: SecretStr = SecretStr("")
+    session_secret: SecretStr = SecretStr("")
 
 
 def get_settings() -> CliSettings:

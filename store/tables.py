@@ -175,3 +175,21 @@ def table_of(model: type[SQLModel]) -> Table:
     if not isinstance(table, Table):
         raise TypeError(f"{model.__name__} is not mapped to a single table")
     return table
+
+
+class PageSessionRow(SQLModel, table=True):
+    """A person signed in to the pages: the server-side record a session cookie points at (api.pages).
+
+    Only digests are kept, so a copied table opens no session and replays no sign-in link; no name or
+    e-mail either, just the directory's person id."""
+
+    __tablename__ = "page_sessions"
+    # A sign-in link's nonce opens one session at most, however often the link is clicked.
+    __table_args__ = (UniqueConstraint("link_nonce", name="uq_page_sessions_link_nonce"),)
+
+    id: str = Field(primary_key=True, max_length=64, description="sha256 hex of the cookie's random token")
+    person_id: str = Field(max_length=64, index=True)
+    link_nonce: str = Field(max_length=64)
+    created_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    expires_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    ended_at: datetime | None = _instant()

@@ -14,8 +14,9 @@ pytestmark = pytest.mark.temporal
 
 FIGURES = {"start_throughput", "close_to_csm_notified", "message_round_trip", "state_read", "read_model_lag",
            "worker_rss_open_runs", "simulate_90_days", "backtest_two_policies", "scorecard_sqlite",
-           "scorecard_postgresql"}  # fmt: skip
-BATON_ONLY = {"read_model_lag", "backtest_two_policies", "scorecard_sqlite", "scorecard_postgresql"}
+           "scorecard_postgresql", "queue_page", "handoff_page"}  # fmt: skip
+BATON_ONLY = {"read_model_lag", "backtest_two_policies", "scorecard_sqlite", "scorecard_postgresql", "queue_page",
+              "handoff_page"}  # fmt: skip
 
 
 def test_the_bench_produces_every_figure(tmp_path):

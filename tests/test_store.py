@@ -118,7 +118,7 @@ def seqs(store: Store, workflow_id: str = "baton-hubspot-1") -> list[int]:
 def test_migration_creates_the_models_tables(store):
     tables = set(inspect(store.engine).get_table_names())
     assert tables == {table.name for table in SQLModel.metadata.sorted_tables} | {"alembic_version"}
-    assert migrate.current_revision(store.url) == migrate.head_revision() == "0003"
+    assert migrate.current_revision(store.url) == migrate.head_revision() == "0004"
     with store.engine.connect() as connection:
         drift = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
     assert drift == [], "store/tables.py and the migrations disagree; add a migration"
@@ -386,12 +386,12 @@ def test_db_upgrade_command(store, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the migrations are found from any working directory
     fresh = f"sqlite:///{tmp_path / 'nested' / 'fresh.db'}"
     assert run_db("db", "upgrade", "--url", fresh) == 0
-    assert "upgraded from an empty database to revision 0003" in capsys.readouterr().out
+    assert "upgraded from an empty database to revision 0004" in capsys.readouterr().out
     engine = make_engine(fresh)
     assert "handoffs" in inspect(engine).get_table_names()
     engine.dispose()
     assert run_db("db", "upgrade", "--url", store.url) == 0
-    assert "already at revision 0003" in capsys.readouterr().out
+    assert "already at revision 0004" in capsys.readouterr().out
 
 
 def test_a_sqlite_write_scope_takes_the_lock_at_begin(tmp_path):
