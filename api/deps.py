@@ -91,12 +91,14 @@ def _invalid(where: str, message: str) -> HTTPException:
     return HTTPException(422, [{"loc": ["path", where], "msg": message, "type": "value_error"}])
 
 
-async def handoff_id(
-    crm: Annotated[
-        str, Path(description="hubspot, salesforce, pipedrive or a /v1/events source", examples=["hubspot"])
-    ],
-    deal_id: Annotated[str, Path(description="the deal's id in that CRM", examples=["9876543210"])],
-) -> str:
+CrmPath = Annotated[
+    str, Path(description="hubspot, salesforce, pipedrive or a /v1/events source", examples=["hubspot"])
+]
+DealIdPath = Annotated[str, Path(description="the deal's id in that CRM", examples=["9876543210"])]
+
+
+def handoff_id(crm: str, deal_id: str) -> str:
+    """The handoff's workflow id, or a 422 naming the bad part (the pages call it directly)."""
     try:
         check_crm_name(crm)
     except ValueError as err:
@@ -109,7 +111,11 @@ async def handoff_id(
     return handoff_workflow_id(crm, deal_id)
 
 
-HandoffId = Annotated[str, Depends(handoff_id)]
+async def _path_handoff_id(crm: CrmPath, deal_id: DealIdPath) -> str:
+    return handoff_id(crm, deal_id)
+
+
+HandoffId = Annotated[str, Depends(_path_handoff_id)]
 
 
 async def handoff_handle(
