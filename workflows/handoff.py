@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from temporalio import workflow
@@ -244,6 +244,15 @@ class DealHandoffWorkflow:
         now = workflow.now()
         return now.replace(microsecond=0) if workflow.patched(WHOLE_SECOND_CLOCK) else now
 
+    def _rules_reach(self, due: datetime) -> datetime:
+        """The first server instant at which the rules see `due` reached. Counting whole seconds
+        (`_now`), they reach 12:00:00.7 only at 12:00:01: waking any earlier finds nothing due, and
+        the run would spin on that instant inside one workflow task until the deadlock detector
+        failed it."""
+        if due.microsecond and workflow.patched(WHOLE_SECOND_CLOCK):
+            return due.replace(microsecond=0) + timedelta(seconds=1)
+        return due
+
     def _poke(self) -> None:
         self._poked = True
 
@@ -265,11 +274,12 @@ class DealHandoffWorkflow:
         if wake is None:
             await workflow.wait_condition(lambda: self._poked)
             return
-        remaining = (wake[0] - workflow.now()).total_seconds()
+        instant = self._rules_reach(wake[0])
+        remaining = (instant - workflow.now()).total_seconds()
         if remaining <= 0:
             return
         if workflow.patched(TIMERS_NEVER_CANCELLED):
-            await self._timers.wait(lambda: self._poked, wake[0], wake[1])
+            await self._timers.wait(lambda: self._poked, instant, wake[1])
             return
         try:
             await workflow.wait_condition(lambda: self._poked, timeout=remaining, timeout_summary=wake[1])
