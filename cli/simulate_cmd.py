@@ -21,9 +21,11 @@ from pydantic import ValidationError
 
 from cli.errors import UsageError, describe_validation_error
 from cli.settings import policy_path
+from domain.directory import Directory, DirectoryError
 from domain.policy import Policy, parse_policy
 from domain.scenario import Scenario
 from domain.simulation.simulator import simulate
+from infra.directory_file import read_directory
 from infra.policy_file import read_policy
 
 # Well above what a 90-day scenario takes on the test server (under a second), well below forever.
@@ -35,6 +37,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("simulate", help="a handoff scenario's timeline, on a virtual clock")
     parser.add_argument("scenario", help="scenario file (YAML or JSON)")
     parser.add_argument("--policy", help="policy file; default $BATON_POLICY or built-in")
+    parser.add_argument(
+        "--directory",
+        help="people directory the notices resolve against; default $BATON_DIRECTORY (a scenario's own "
+        "`directory:` section wins)",
+    )
     parser.add_argument(
         "--temporal",
         action="store_true",
@@ -52,7 +59,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     policy = scenario_policy(scenario, read_policy(policy_path(args.policy)))
-    lines = _on_temporal(scenario, policy, args.timeout) if args.temporal else simulate(scenario, policy)
+    directory = _directory(args.directory)
+    lines = (
+        _on_temporal(scenario, policy, directory, args.timeout)
+        if args.temporal
+        else simulate(scenario, policy, directory)
+    )
     for line in lines:
         print(json.dumps(line, default=str))
     return 0
@@ -78,7 +90,14 @@ def scenario_policy(scenario: Scenario, base: Policy) -> Policy:
     return parse_policy(_deep_merge(base.model_dump(mode="json"), scenario.policy))
 
 
-def _on_temporal(scenario: Scenario, policy: Policy, timeout: float) -> list[dict[str, Any]]:
+def _directory(path: str | None) -> Directory:
+    try:
+        return read_directory(path)
+    except DirectoryError as err:
+        raise UsageError(str(err)) from None
+
+
+def _on_temporal(scenario: Scenario, policy: Policy, directory: Directory, timeout: float) -> list[dict[str, Any]]:
     # Imported here: the default path needs neither the SDK's server nor a worker.
     from cli.simulate_temporal import simulate as simulate_on_server
 
@@ -89,7 +108,7 @@ def _on_temporal(scenario: Scenario, policy: Policy, timeout: float) -> list[dic
     watchdog.daemon = True
     watchdog.start()
     try:
-        return asyncio.run(simulate_on_server(scenario, policy))
+        return asyncio.run(simulate_on_server(scenario, policy, directory))
     finally:
         watchdog.cancel()
 

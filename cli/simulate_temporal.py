@@ -29,11 +29,13 @@ from temporalio.workflow import UpdateMethodMultiParam
 from activities.crm import CrmActivities
 from activities.notify import NotifyActivities
 from activities.notify_sinks import LogSink
+from activities.recipients import RecipientActivities
 from activities.store_activities import StoreActivities
 from activities.usage import UsageActivities, UsageRequest
 from cli.simulate_pacing import Sent, waiting_for
 from cli.test_server_guard import guarded_test_server
 from domain import messages as m
+from domain.directory import Directory
 from domain.errors import ErrorType, Refused
 from domain.ids import handoff_workflow_id, onboarding_workflow_id, post_check_workflow_id
 from domain.policy import Policy
@@ -74,18 +76,18 @@ async def start_server(folder: Path) -> WorkflowEnvironment:
     return env
 
 
-async def simulate(scenario: Scenario, policy: Policy) -> list[dict[str, Any]]:
+async def simulate(scenario: Scenario, policy: Policy, directory: Directory | None = None) -> list[dict[str, Any]]:
     """The timeline of the handoff and its children, in scenario time, one dict per line."""
     with tempfile.TemporaryDirectory() as folder:
         env = await start_server(Path(folder))
         try:
-            return await simulate_on(env, scenario, policy, Path(folder))
+            return await simulate_on(env, scenario, policy, Path(folder), directory)
         finally:
             await env.shutdown()
 
 
 async def simulate_on(
-    env: WorkflowEnvironment, scenario: Scenario, policy: Policy, folder: Path
+    env: WorkflowEnvironment, scenario: Scenario, policy: Policy, folder: Path, directory: Directory | None = None
 ) -> list[dict[str, Any]]:
     """`simulate` on a server already started (the benchmark times this part alone)."""
     shift = time_shift(scenario.close, await env.get_current_time())
@@ -94,8 +96,13 @@ async def simulate_on(
     url = f"sqlite:///{folder}/simulate-{uuid.uuid4().hex[:8]}.db"
     upgrade(url)
     store = StoreActivities(make_engine(url))
+    # Out-of-office days are read on the server's date, which runs `shift` from the scenario's.
     acts = activities_of(
-        CrmActivities({}), NotifyActivities([LogSink()]), store, UsageActivities(_FixedUsage(scenario.active_users))
+        CrmActivities({}),
+        NotifyActivities([LogSink()]),
+        store,
+        UsageActivities(_FixedUsage(scenario.active_users)),
+        RecipientActivities(scenario.directory or directory or Directory()),
     )
     task_queue = f"simulate-{uuid.uuid4()}"
     try:

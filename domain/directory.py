@@ -24,6 +24,11 @@ _SLACK_ID = re.compile(r"[UW][A-Z0-9]{2,31}")
 _EMAIL = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
 
 
+def is_email(value: str) -> bool:
+    """Shaped like an address (one @, a dot in the domain, no spaces or brackets)."""
+    return bool(_EMAIL.fullmatch(value))
+
+
 def _person_id(value: str) -> str:
     if not _PERSON_ID.fullmatch(value):
         raise ValueError(f"person id must be 1-64 of a-z 0-9 . _ - starting with a letter or digit (got {value!r})")

@@ -11,12 +11,19 @@ from domain.onboarding import OnboardingInput, PostCheckInput
 
 @dataclass(frozen=True)
 class Notify:
+    """A notice. Under the people rules `to` holds places in the handoff (`Audience` values), resolved
+    to people when it is sent, and the timeline hears of it then (`HandoffMachine.notice_addressed`);
+    before them, `to` holds the names the notice went to and the timeline already has its entry.
+    `escalation`: the index in `state.escalations` of the escalation this notice carries out."""
+
     key: str
     event: str
     to: list[str]
     subject: str
     text: str
     details: dict[str, Any] = field(default_factory=dict)
+    escalation: int | None = None
+    addressed: bool = True
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 from domain.crm_fields import CrmDocumentChange
 from domain.deal import Deal
 from domain.document import DocumentPatch, HandoffDocument
-from domain.effects import Effect
+from domain.effects import Effect, Notify
 from domain.errors import Refused
 from domain.machine_children import Children
 from domain.machine_commission import Commission
@@ -53,6 +53,7 @@ from domain.messages import (
     MilestoneSignal,
 )
 from domain.policy import Policy
+from domain.recipients import DealPeople, Resolution
 from domain.stages import StageKind
 from domain.state import ChildKind, HandoffState, Phase
 from domain.timeline import Kind
@@ -72,8 +73,16 @@ class HandoffMachine:
         self._lifecycle = Lifecycle(handoff, deadlines, gate, ownership, children, Commission(handoff))
 
     @classmethod
-    def new(cls, workflow_id: str, deal: Deal, policy: Policy) -> HandoffMachine:
-        state = HandoffState(workflow_id=workflow_id, deal=deal, policy_name=policy.name, phase=Phase.PRE_CLOSE)
+    def new(cls, workflow_id: str, deal: Deal, policy: Policy, people_rules: bool = True) -> HandoffMachine:
+        """`people_rules`: notices resolved to people when sent (every new handoff; the workflow passes
+        False only when replaying a run started before them)."""
+        state = HandoffState(
+            workflow_id=workflow_id,
+            deal=deal,
+            policy_name=policy.name,
+            phase=Phase.PRE_CLOSE,
+            people_rules=people_rules,
+        )
         return cls(state, policy)
 
     @property
@@ -128,6 +137,27 @@ class HandoffMachine:
             return None
         candidates = [wake for wake in (self._deadlines.next_wake(), self._children.next_wake()) if wake]
         return min(candidates, key=lambda wake: wake[0]) if candidates else None
+
+    def people(self) -> DealPeople:
+        """Who the handoff knows by name or id: what a notice's places are resolved from."""
+        s = self.state
+        team = next((t for t in self.policy.teams if t.name == s.owners.cs_team), None)
+        return DealPeople(
+            crm=s.deal.crm,
+            ae=s.owners.ae,
+            sales_manager=s.owners.sales_manager,
+            vp_sales=s.owners.vp_sales,
+            csm=s.owners.csm,
+            cs_team=s.owners.cs_team,
+            cs_manager=team.manager if team else "",
+            recovery_owner=s.owners.recovery_owner,
+            partner=s.owners.partner or s.deal.channel_partner or "",
+        )
+
+    def notice_addressed(self, notice: Notify, resolution: Resolution, now: datetime) -> None:
+        """The people a notice is going to, resolved from the directory as it is sent."""
+        self._journal.now = now
+        self._journal.addressed(notice, resolution)
 
     def note(self, kind: Kind, now: datetime, **details: Any) -> None:
         """Record something the workflow observed outside the rules (an outside system failing)."""

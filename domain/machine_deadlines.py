@@ -9,6 +9,7 @@ from domain import deadlines
 from domain.errors import ErrorType, Refused
 from domain.machine_handoff import Handoff
 from domain.messages import DeadlineExtension
+from domain.recipients import Audience
 from domain.roles import Role, SlaName
 from domain.state import DeadlineStatus, Escalated
 from domain.timeline import Kind
@@ -61,6 +62,9 @@ class Deadlines:
 
     def escalate(self, sla: SlaName, role: Role, at: datetime | None = None, note: str = "") -> None:
         h = self._h
+        if h.state.people_rules:
+            self._escalate_to_people(sla, role, at or h.now, note)
+            return
         person = self._person(role)
         h.state.escalations.append(Escalated(sla=sla, to=role, at=at or h.now, person=person))
         h.journal.record(Kind.ESCALATED, at=at, sla=sla.value, to=role.value, note=note or None)
@@ -70,6 +74,23 @@ class Deadlines:
             f"Escalation: {sla.value}",
             f"{h.state.deal.account}: {sla.value} needs you ({note or 'SLA missed'}).",
             {"sla": sla.value, "to": role.value},
+        )
+
+    def _escalate_to_people(self, sla: SlaName, role: Role, at: datetime, note: str) -> None:
+        """The escalation goes on the timeline with its people once the notice is resolved."""
+        h = self._h
+        h.state.escalations.append(Escalated(sla=sla, to=role, at=at))
+        deadline = h.state.deadlines.get(sla)
+        details: dict[str, Any] = {"sla": sla.value, "to": role.value, "note": note or None}
+        if deadline is not None:
+            details["due"] = deadline.due.isoformat()
+        h.journal.notify(
+            "escalated",
+            [Audience(role.value)],
+            f"Escalation: {sla.value.replace('_', ' ')} for {h.state.deal.account or h.state.deal.deal_id}",
+            f"{h.state.deal.account}: {sla.value.replace('_', ' ')} needs you ({note or 'the SLA was missed'}).",
+            {k: v for k, v in details.items() if v is not None},
+            escalation=len(h.state.escalations) - 1,
         )
 
     def settle_check(self, sla: SlaName, passed: bool, failures: list[str]) -> None:

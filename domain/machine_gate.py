@@ -12,6 +12,7 @@ from domain.machine_deadlines import Deadlines
 from domain.machine_handoff import Handoff
 from domain.machine_meetings import Meetings
 from domain.messages import DocumentUpdate, IntakeReviewInput
+from domain.recipients import Audience
 from domain.roles import Role, SlaName
 from domain.scoring import QualityReport, Tier, check_overrides, score_judged
 from domain.state import IntakeReview
@@ -71,7 +72,7 @@ class DocumentGate:
             s.facts.submitted_at = h.now
             h.journal.notify(
                 "document_submitted",
-                [s.owners.csm or "csm"],
+                [Audience.CSM],
                 "Handoff document ready for intake review",
                 f"{s.deal.account}: {quality.tier.value} ({quality.score}).",
             )
@@ -80,7 +81,7 @@ class DocumentGate:
             missing = [name.value for name in quality.missing]
             h.journal.notify(
                 "gaps_flagged",
-                [s.owners.csm or "csm", s.owners.ae or "ae"],
+                [Audience.CSM, Audience.AE],
                 "Handoff has gaps",
                 f"Missing or generic: {', '.join(missing)}.",
                 {"missing": missing},

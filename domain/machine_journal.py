@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from domain.effects import Effect, Notify
+from domain.recipients import Audience, Resolution
 from domain.state import HandoffState
 from domain.timeline import Kind, TimelineEntry
+
+# What the customer hears is sent by the introduction step, to the document's contacts; a notice about
+# the handoff is for the people working on it. Runs before the people rules listed the customer.
+CUSTOMER = "customer"
 
 
 class Journal:
@@ -31,19 +37,84 @@ class Journal:
         timeline.append(entry)
         return entry
 
-    def notify(self, event: str, to: list[str], subject: str, text: str, details: dict[str, Any] | None = None) -> None:
-        """A notice, recorded on the timeline and keyed by that entry, so a retried send is recognised."""
-        entry = self.record(Kind.NOTIFIED, event=event, to=to)
+    def notify(
+        self,
+        event: str,
+        to: Sequence[Audience | str],
+        subject: str,
+        text: str,
+        details: dict[str, Any] | None = None,
+        escalation: int | None = None,
+    ) -> None:
+        """A notice to the people holding the places `to` names.
+
+        Under the people rules it is keyed by its number and goes on the timeline once its people are
+        known (`addressed`); before them it went on the timeline at once, keyed by that entry, to the
+        deal's names where it had them and to role names where it had not."""
+        s = self._state
+        if s.people_rules:
+            audience = [Audience(place) for place in to if place != CUSTOMER]
+            if not audience:
+                return
+            s.notices += 1
+            self.ask(
+                Notify(
+                    key=f"{s.workflow_id}:notice:{s.notices}",
+                    event=event,
+                    to=[place.value for place in audience],
+                    subject=subject,
+                    text=text,
+                    details=details or {},
+                    escalation=escalation,
+                    addressed=False,
+                )
+            )
+            return
+        names = [self._legacy_name(place) for place in to]
+        entry = self.record(Kind.NOTIFIED, event=event, to=names)
         self.ask(
             Notify(
-                key=f"{self._state.workflow_id}:{entry.seq}",
+                key=f"{s.workflow_id}:{entry.seq}",
                 event=event,
-                to=to,
+                to=names,
                 subject=subject,
                 text=text,
                 details=details or {},
             )
         )
+
+    def addressed(self, notice: Notify, resolution: Resolution) -> None:
+        """The people a notice was resolved to, on the timeline: the escalation it carries out (with the
+        role escalated to and its people), each place nobody held (sent to the fallback instead), and
+        the notice itself with its people."""
+        s = self._state
+        people = resolution.ids
+        if notice.escalation is not None and notice.escalation < len(s.escalations):
+            step = s.escalations[notice.escalation]
+            step.person = ", ".join(people)
+            self.record(
+                Kind.ESCALATED,
+                at=step.at,
+                sla=step.sla.value,
+                to=step.to.value,
+                people=people,
+                note=notice.details.get("note"),
+            )
+        fallback = next((r.id for r in resolution.recipients if Audience.REVOPS in r.audience), None)
+        for place in resolution.unresolved:
+            self.record(Kind.RECIPIENT_UNRESOLVED, event=notice.event, place=place.value, sent_to=fallback)
+        self.record(Kind.NOTIFIED, event=notice.event, to=people, key=notice.key)
+
+    def _legacy_name(self, place: Audience | str) -> str:
+        """The name a notice went to before the people rules: the deal's own, else the role's."""
+        owners = self._state.owners
+        known = {
+            Audience.AE.value: owners.ae,
+            Audience.CSM.value: owners.csm,
+            Audience.SALES_MANAGER.value: owners.sales_manager,
+            Audience.RECOVERY_OWNER.value: owners.recovery_owner,
+        }
+        return known.get(str(place), "") or str(place)
 
     def ask(self, effect: Effect) -> None:
         self.effects.append(effect)

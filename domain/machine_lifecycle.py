@@ -16,6 +16,7 @@ from domain.machine_gate import DocumentGate
 from domain.machine_handoff import Handoff
 from domain.machine_owners import Ownership
 from domain.machine_phase import derive_phase
+from domain.recipients import Audience
 from domain.roles import SlaName
 from domain.sla_start import SlaStart, sla_anchor
 from domain.stages import StageKind
@@ -147,7 +148,7 @@ class Lifecycle:
             self._deadlines.plan(SlaName.IMPL_OWNER_CONTACT, anchor=anchor, **rule)
         h.journal.notify(
             "document_assigned",
-            [s.owners.ae or "ae"],
+            [Audience.AE],
             "Complete the handoff document",
             f"{s.deal.account} is won: complete its handoff document (score {self._score_text()}).",
         )
@@ -171,7 +172,7 @@ class Lifecycle:
         self._children.end_all()
         h.journal.notify(
             "deal_lost",
-            [s.owners.csm or "csm", s.owners.ae or "ae"],
+            [Audience.CSM, Audience.AE],
             "Deal lost",
             f"{s.deal.account} moved to {stage}: the handoff is closed.",
         )

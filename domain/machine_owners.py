@@ -7,6 +7,7 @@ from domain.errors import ErrorType, Refused
 from domain.machine_deadlines import Deadlines
 from domain.machine_handoff import Handoff
 from domain.messages import AeDeparture, CsmAssignment
+from domain.recipients import Audience
 from domain.roles import Role, SlaName
 from domain.timeline import Kind
 
@@ -65,7 +66,7 @@ class Ownership:
             self._deadlines.plan(SlaName.RECOVERY_OWNER, anchor=h.now)
             h.journal.notify(
                 "ae_departed",
-                [s.owners.sales_manager or Role.SALES_MANAGER.value],
+                [Audience.SALES_MANAGER],
                 "AE left: assign a recovery owner",
                 f"The AE on {s.deal.account} has left; name a recovery owner within the SLA.",
             )
@@ -75,7 +76,7 @@ class Ownership:
             self._deadlines.meet(SlaName.RECOVERY_OWNER)
             h.journal.notify(
                 "recovery_owner_assigned",
-                [msg.recovery_owner, s.owners.csm or "csm", "customer"],
+                [Audience.RECOVERY_OWNER, Audience.CSM, "customer"],
                 "Your handoff has a new owner",
                 f"{msg.recovery_owner} completes the handoff for {s.deal.account}; the customer is told.",
             )
@@ -89,7 +90,7 @@ class Ownership:
         h.journal.record(Kind.CSM_ASSIGNED, csm=csm, team=team, by=by, previous=previous or None)
         h.journal.notify(
             "csm_assigned",
-            [csm],
+            [Audience.CSM],
             "You own a new handoff",
             f"{h.state.deal.account} ({h.approach.value}) is yours: review its handoff document.",
         )

@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from domain.recipients import Recipient
+
 
 class Notification(BaseModel):
     """`key` is unique per intended message, so a retried send can be recognised downstream."""
@@ -13,10 +15,17 @@ class Notification(BaseModel):
     key: str
     workflow_id: str
     event: str
-    to: list[str] = Field(default_factory=list, description="people (ids or emails) or role names")
+    to: list[str] = Field(
+        default_factory=list, description="people (ids or addresses); role names only in runs from before the directory"
+    )
     subject: str
     text: str
     details: dict[str, Any] = Field(default_factory=dict)
+    recipients: list[Recipient] = Field(
+        default_factory=list, description="the people in `to` with their addresses, Slack ids and time zones"
+    )
+    crm: str = Field(default="", description="with deal_id: the handoff the notice links to")
+    deal_id: str = ""
 
 
 class Delivery(BaseModel):

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from domain import messages as m
 from domain.deal import Deal
+from domain.directory import Directory
 from domain.document import HandoffDocument
 from domain.durations import Duration, parse_duration
 
@@ -100,6 +101,9 @@ class Scenario(BaseModel):
     active_users: int | None = Field(default=None, description="what the usage source reports at the 30-day check")
     messages: list[ScenarioMessage] = Field(default_factory=list)
     horizon: str = "45d"
+    directory: Directory | None = Field(
+        default=None, description="the people the notices reach (else `--directory`, else nobody: the fallback)"
+    )
 
     @field_validator("horizon")
     @classmethod

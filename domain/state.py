@@ -164,6 +164,11 @@ class HandoffState(BaseModel):
     milestones: dict[Milestone, datetime] = Field(default_factory=dict)
     children: dict[ChildKind, ChildStatus] = Field(default_factory=dict)
     timeline: list[TimelineEntry] = Field(default_factory=list)
+    # Notices go to people the directory names, resolved when each is sent (domain/recipients.py).
+    # False in runs started before that (and in their continued states): their notices keep naming
+    # the roles and addresses they always did, so their histories replay unchanged.
+    people_rules: bool = False
+    notices: int = Field(default=0, description="notices asked for so far: each one's key is its number")
 
     @property
     def sla_breached(self) -> bool:

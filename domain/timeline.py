@@ -22,6 +22,7 @@ class Kind(StrEnum):
     SLA_BREACHED = "sla_breached"
     ESCALATED = "escalated"
     NOTIFIED = "notified"
+    RECIPIENT_UNRESOLVED = "recipient_unresolved"
     MESSAGE = "message"
     MESSAGE_IGNORED = "message_ignored"
     CHILD_STARTED = "child_started"

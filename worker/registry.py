@@ -6,6 +6,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.crm import CrmActivities
 from activities.notify import NotifyActivities
+from activities.recipients import RecipientActivities
 from activities.report_activities import ReportActivities
 from activities.store_activities import StoreActivities
 from activities.usage import UsageActivities
@@ -51,12 +52,19 @@ STRICT_WORKFLOW_RUNNER = SandboxedWorkflowRunner(
 WORKFLOWS = [DealHandoffWorkflow, OnboardingTransitionWorkflow, PostHandoffCheckWorkflow, MonthlyGovernanceWorkflow]
 
 
-def activities_of(crm: CrmActivities, notify: NotifyActivities, store: StoreActivities, usage: UsageActivities) -> list:
+def activities_of(
+    crm: CrmActivities,
+    notify: NotifyActivities,
+    store: StoreActivities,
+    usage: UsageActivities,
+    recipients: RecipientActivities | None = None,
+) -> list:
     return [
         crm.fetch_deal,
         crm.create_task,
         crm.release_commission,
         notify.notify,
+        (recipients or RecipientActivities()).resolve_recipients,
         store.record,
         store.assign_csm,
         usage.lookup,

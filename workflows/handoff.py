@@ -42,12 +42,15 @@ WHOLE_SECOND_CLOCK = "whole-second-clock"
 # The patch id recorded in new histories: signals wait for the run's own timers due by then (see
 # `_receive`); runs without it replay applying each signal as it arrives.
 SIGNALS_AFTER_OWN_TIMERS = "signals-after-own-timers"
+# The patch id recorded in new histories: notices go to people the directory names, resolved as each
+# is sent (domain/recipients.py); runs without it keep naming roles (HandoffState.people_rules).
+PEOPLE_RULES = "people-rules"
 
 # Every patch this workflow consults. A run whose steps are local activities decides them all before
 # its first one: what follows a local activity's result may land in a later workflow task than the
 # result (a state read arriving meanwhile can split them), and a patch first consulted there would
 # replay as not yet known, a branch the run did not take.
-PATCHES = (WHOLE_SECOND_CLOCK, SIGNALS_AFTER_OWN_TIMERS, TIMERS_NEVER_CANCELLED)
+PATCHES = (WHOLE_SECOND_CLOCK, SIGNALS_AFTER_OWN_TIMERS, TIMERS_NEVER_CANCELLED, PEOPLE_RULES)
 
 Message = TypeVar("Message")
 
@@ -63,7 +66,8 @@ class DealHandoffWorkflow:
         if input.resume is not None:
             self._m = HandoffMachine(input.resume, input.policy)
         else:
-            self._m = HandoffMachine.new(workflow.info().workflow_id, input.deal, input.policy)
+            # Whether this run has the people rules is its history's to say, first thing in `run`.
+            self._m = HandoffMachine.new(workflow.info().workflow_id, input.deal, input.policy, people_rules=False)
         self._started = input.resume is not None
         self._poked = False
         recorded = 0
@@ -83,6 +87,7 @@ class DealHandoffWorkflow:
             for patch in PATCHES:
                 workflow.patched(patch)
         if not self._started:
+            self._m.state.people_rules = workflow.patched(PEOPLE_RULES)
             deal, fetched_document, submitted = await self._effects.fetch_deal(input.deal, input.learned_at)
             crm_document = merge_patches(fetched_document, input.crm_document)
             document = input.document
@@ -305,13 +310,24 @@ class DealHandoffWorkflow:
         self._count_breaches(state)
 
     def _count_breaches(self, state: HandoffState) -> None:
-        """`baton_sla_breaches_total{sla,approach}`: the SDK's meter skips replays, so each counts once."""
-        new = [e for e in state.timeline if e.seq > self._counted and e.kind is Kind.SLA_BREACHED]
+        """`baton_sla_breaches_total{sla,approach}` and `baton_recipients_unresolved_total{event,place}`:
+        the SDK's meter skips replays, so each counts once."""
+        new = [e for e in state.timeline if e.seq > self._counted]
         if state.timeline:
             self._counted = state.timeline[-1].seq
-        if not new:
-            return
-        counter = workflow.metric_meter().create_counter("baton_sla_breaches", "SLA breaches by SLA and approach")
-        approach = state.approach.approach.value if state.approach else "unknown"
-        for entry in new:
-            counter.add(1, {"sla": str(entry.details.get("sla", "")), "approach": approach})
+        breaches = [e for e in new if e.kind is Kind.SLA_BREACHED]
+        unresolved = [e for e in new if e.kind is Kind.RECIPIENT_UNRESOLVED]
+        meter = workflow.metric_meter()
+        if breaches:
+            counter = meter.create_counter("baton_sla_breaches", "SLA breaches by SLA and approach")
+            approach = state.approach.approach.value if state.approach else "unknown"
+            for entry in breaches:
+                counter.add(1, {"sla": str(entry.details.get("sla", "")), "approach": approach})
+        if unresolved:
+            counter = meter.create_counter(
+                "baton_recipients_unresolved", "Notice places nobody in the directory held (sent to the fallback)"
+            )
+            for entry in unresolved:
+                counter.add(
+                    1, {"event": str(entry.details.get("event", "")), "place": str(entry.details.get("place", ""))}
+                )

@@ -14,6 +14,7 @@ from temporalio.exceptions import TimeoutError as CallTimedOut
 with workflow.unsafe.imports_passed_through():
     from activities.crm import CommissionRelease, CrmActivities, CrmTask, CrmWriteResult, FetchDeal, FetchedDeal
     from activities.notify import NotifyActivities
+    from activities.recipients import RecipientActivities, ResolveRecipients
     from activities.store_activities import AssignCsm as AssignCsmRequest
     from activities.store_activities import CsmChoice, StoreActivities
     from domain import effects as fx
@@ -23,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.machine import HandoffMachine
     from domain.notifications import Notification
     from domain.policy import Policy
+    from domain.recipients import Audience, Recipient, Resolution
     from domain.state import ChildKind
     from domain.timeline import Kind
     from workflows.call_policy import ATTEMPT_TIMEOUT, FETCH_DEAL_WITHIN, RETRY_THROUGH_OUTAGES, SIDE_EFFECT_WITHIN
@@ -128,14 +130,27 @@ class EffectRunner:
         return fetched.deal(), fetched.crm_document, fetched.crm_submitted
 
     async def _notify(self, effect: fx.Notify) -> None:
+        recipients: list[Recipient] = []
+        to = effect.to
+        if not effect.addressed:
+            resolution = await self._resolve(effect)
+            if resolution is None:
+                return
+            self._machine.notice_addressed(effect, resolution, workflow.now())
+            self._poke()
+            recipients, to = resolution.recipients, resolution.ids
+        deal = self._machine.state.deal
         note = Notification(
             key=effect.key,
             workflow_id=self._machine.state.workflow_id,
             event=effect.event,
-            to=effect.to,
+            to=to,
             subject=effect.subject,
             text=effect.text,
             details=effect.details,
+            recipients=recipients,
+            crm=deal.crm,
+            deal_id=deal.deal_id,
         )
         try:
             await workflow.execute_activity_method(
@@ -148,6 +163,31 @@ class EffectRunner:
             )
         except ActivityError as err:
             self._failed(Kind.WARNING, "notify " + effect.event, err)
+
+    async def _resolve(self, effect: fx.Notify) -> Resolution | None:
+        """The people holding the notice's places today, from the directory as it is now."""
+        request = ResolveRecipients(
+            audience=[Audience(place) for place in effect.to],
+            people=self._machine.people(),
+            day=assignment_day(workflow.now(), self._policy.calendar),
+        )
+        try:
+            resolution: Resolution = await workflow.execute_local_activity_method(
+                RecipientActivities.resolve_recipients,
+                request,
+                start_to_close_timeout=ATTEMPT_TIMEOUT,
+                schedule_to_close_timeout=SIDE_EFFECT_WITHIN,
+                retry_policy=RETRY_THROUGH_OUTAGES,
+                local_retry_threshold=LOCAL_RETRY_WITHIN,
+                summary=f"recipients: {effect.event}",
+            )
+        except GAVE_UP as err:
+            self._machine.note(
+                Kind.WARNING, workflow.now(), what="recipients of " + effect.event, error=str(err.cause or err)
+            )
+            self._poke()
+            return None
+        return resolution
 
     def _task(self, effect: fx.CreateCrmTask) -> CrmTask:
         return CrmTask(

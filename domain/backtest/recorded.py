@@ -159,6 +159,11 @@ def recorded(
             submitted = submitted or _gated(entry)
             continue
         if people is not None:
+            if _same_departure(messages[-1] if messages else None, people):
+                # One message named the recovery owner as it told of the departure: its notices
+                # follow both entries, so it replays as the one message it was.
+                messages[-1]["body"]["recovery_owner"] = people["body"]["recovery_owner"]
+                continue
             document_at = len(messages) if people["type"] == MessageType.DOCUMENT else document_at
             messages.append(people)
     if at_win is None:
@@ -237,6 +242,16 @@ def _people(d: dict[str, Any]) -> dict[str, Any]:
     if name == "ae_departed":
         return {"type": MessageType.AE_DEPARTURE, "body": {"by": by}}
     return {"type": MessageType.AE_DEPARTURE, "body": {"recovery_owner": d.get("owner", ""), "by": by}}
+
+
+def _same_departure(previous: dict[str, Any] | None, message: dict[str, Any]) -> bool:
+    return (
+        previous is not None
+        and previous["type"] == MessageType.AE_DEPARTURE == message["type"]
+        and previous["at"] == message["at"]
+        and "recovery_owner" not in previous["body"]
+        and bool(message["body"].get("recovery_owner"))
+    )
 
 
 def _gated(entry: TimelineEntry) -> bool:

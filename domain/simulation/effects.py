@@ -3,8 +3,8 @@ of workflows/handoff_effects.py, and the one place a simulated effect is carried
 
 Outside calls take no virtual time. A CSM choice answers after the instant's own work, as the
 workflow hears of it after the activity's round trip; a child starts before the next effect, as the
-workflow awaits it. Notices and CRM writes change nothing a timeline shows beyond the entries the
-rules already recorded.
+workflow awaits it. A notice is resolved to people from the scenario's directory at
+the instant it is asked for; CRM writes change nothing a timeline shows.
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ from typing import assert_never
 from domain import effects as fx
 from domain.child_runs import OnboardingRun, PostCheckRun
 from domain.csm_choice import assignment_day
+from domain.directory import Directory
 from domain.machine import HandoffMachine
 from domain.onboarding import UsageReport
+from domain.recipients import Audience, resolve
 from domain.simulation.assignments import Assignments
 from domain.state import ChildKind
 
@@ -42,8 +44,10 @@ class SimulatedEffects:
         assignments: Assignments,
         usage: UsageReport,
         reply: Callable[[Reply], None],
+        directory: Directory | None = None,
     ) -> None:
         self._machine = machine
+        self._directory = directory or Directory()
         self._children = children
         self._assignments = assignments
         self.usage = usage
@@ -52,8 +56,10 @@ class SimulatedEffects:
     def run(self, effect: fx.Effect, now: datetime) -> None:
         match effect:
             case fx.Notify():
-                # On the timeline already (`notified`); where its recipients would be resolved.
-                pass
+                # Resolved at once, as the workflow's local step does within its task; a notice from a
+                # run before the people rules is on the timeline already.
+                if not effect.addressed:
+                    self._address(effect, now)
             case fx.CreateCrmTask() | fx.ReleaseCommission():
                 pass
             case fx.AssignCsm():
@@ -68,6 +74,12 @@ class SimulatedEffects:
                 self._children.onboarding = self._children.post_check = None
             case _:
                 assert_never(effect)
+
+    def _address(self, notice: fx.Notify, now: datetime) -> None:
+        day = assignment_day(now, self._machine.policy.calendar)
+        audience = [Audience(place) for place in notice.to]
+        resolution = resolve(audience, self._machine.people(), self._directory, day)
+        self._machine.notice_addressed(notice, resolution, now)
 
     def _assign_csm(self, team_name: str, now: datetime) -> None:
         policy = self._machine.policy

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from domain import messages as m
 from domain.deal import Deal
+from domain.directory import Directory
 from domain.document import HandoffDocument
 from domain.errors import Refused
 from domain.ids import onboarding_workflow_id, post_check_workflow_id
@@ -53,6 +54,7 @@ class HandoffRun:
         usage: UsageReport,
         document: HandoffDocument | None = None,
         won: bool = True,
+        directory: Directory | None = None,
     ) -> None:
         self.machine = HandoffMachine.new(workflow_id, deal, policy)
         self.refusals: list[Refusal] = []
@@ -62,7 +64,9 @@ class HandoffRun:
         self._children = ChildRuns()
         self._inbox: list[Reply] = []  # signals to the handoff, applied by its loop
         self._replies: list[Reply] = []  # outside calls' answers, applied as they arrive
-        self._effects = SimulatedEffects(self.machine, self._children, assignments, usage, self._replies.append)
+        self._effects = SimulatedEffects(
+            self.machine, self._children, assignments, usage, self._replies.append, directory
+        )
 
     @property
     def workflow_id(self) -> str:

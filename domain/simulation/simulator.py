@@ -15,6 +15,7 @@ from datetime import datetime
 from enum import IntEnum
 from typing import Any
 
+from domain.directory import Directory
 from domain.ids import handoff_workflow_id
 from domain.onboarding import UsageReport
 from domain.policy import Policy
@@ -77,7 +78,10 @@ def scenario_usage(active_users: int | None) -> UsageReport:
     return UsageReport(measured=True, active_users=active_users, source="scenario")
 
 
-def scenario_handoff(scenario: Scenario, policy: Policy, assignments: Assignments) -> Handoff:
+def scenario_handoff(
+    scenario: Scenario, policy: Policy, assignments: Assignments, directory: Directory | None = None
+) -> Handoff:
+    """`directory`: who the notices reach (the scenario's own `directory:` section wins)."""
     deal = scenario.deal
     run = HandoffRun(
         handoff_workflow_id(deal.crm, deal.deal_id),
@@ -87,15 +91,16 @@ def scenario_handoff(scenario: Scenario, policy: Policy, assignments: Assignment
         scenario_usage(scenario.active_users),
         document=scenario.document,
         won=scenario.won,
+        directory=scenario.directory or directory,
     )
     messages = timed_messages(scenario, policy.calendar.add)
     last = messages[-1].at if messages else scenario.close
     return Handoff(run=run, start=scenario.close, messages=messages, end=max(scenario.end, last))
 
 
-def simulate(scenario: Scenario, policy: Policy) -> list[dict[str, Any]]:
+def simulate(scenario: Scenario, policy: Policy, directory: Directory | None = None) -> list[dict[str, Any]]:
     """The scenario's timeline as `baton simulate` prints it, one dict per line."""
-    handoff = scenario_handoff(scenario, policy, Assignments())
+    handoff = scenario_handoff(scenario, policy, Assignments(), directory)
     run_all([handoff])
     run = handoff.run
     return timeline_lines(run.machine.state.timeline, run.refusals, policy.calendar.tz)

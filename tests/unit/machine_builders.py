@@ -8,16 +8,19 @@ Python adds to a New York datetime by wall clock, which is an hour off across th
 
 from __future__ import annotations
 
+import weakref
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from domain.deal import Deal
+from domain.directory import Directory
 from domain.document import HandoffDocument
 from domain.effects import Effect, Notify
 from domain.machine import HandoffMachine
 from domain.messages import IntakeReviewInput, IntroAction, IntroUpdate
 from domain.policy import Policy
+from domain.recipients import Audience, resolve
 from domain.timeline import Kind, TimelineEntry
 from tests.handoffs import READY_DOCUMENT, deal
 
@@ -73,12 +76,32 @@ def intro_held(m: HandoffMachine, scheduled_at: datetime, held_at: datetime) -> 
     return m
 
 
+# The notices each machine has had resolved, so a second look does not record them twice.
+_addressed: weakref.WeakKeyDictionary[HandoffMachine, set[str]] = weakref.WeakKeyDictionary()
+
+
+def address_notices(m: HandoffMachine, directory: Directory | None = None) -> HandoffMachine:
+    """Resolve the notices asked for so far, as the workflow's resolve step would as it sends them
+    (at the machine's current instant; an empty directory by default, where the deal's addresses are
+    still people and role names reach nobody)."""
+    done = _addressed.setdefault(m, set())
+    for effect in list(m.effects):
+        if isinstance(effect, Notify) and not effect.addressed and effect.key not in done:
+            done.add(effect.key)
+            day = m.now.astimezone(m.policy.calendar.tz).date()
+            resolution = resolve([Audience(p) for p in effect.to], m.people(), directory or Directory(), day)
+            m.notice_addressed(effect, resolution, m.now)
+    return m
+
+
 def kinds(m: HandoffMachine) -> list[Kind]:
+    address_notices(m)
     return [entry.kind for entry in m.state.timeline]
 
 
 def entries(m: HandoffMachine, kind: Kind, **details: Any) -> list[TimelineEntry]:
-    """Timeline entries of `kind` whose details include `details`."""
+    """Timeline entries of `kind` whose details include `details` (the notices resolved first)."""
+    address_notices(m)
     return [
         e
         for e in m.state.timeline
@@ -96,3 +119,8 @@ def effects_of(m: HandoffMachine, kind: type[E]) -> list[E]:
 def notified(m: HandoffMachine) -> list[str]:
     """The events of the notifications the machine asked for, in order."""
     return [effect.event for effect in m.effects if isinstance(effect, Notify)]
+
+
+def notified_people(m: HandoffMachine, event: str) -> list[list[str]]:
+    """Whom each `event` notice went to, as its `notified` entry says once resolved (people, never roles)."""
+    return [e.details["to"] for e in entries(m, Kind.NOTIFIED, event=event)]

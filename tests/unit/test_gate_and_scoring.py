@@ -14,7 +14,7 @@ from domain.scoring import Tier
 from domain.state import DeadlineStatus, Escalated, Phase
 from domain.timeline import Kind
 from tests.handoffs import GAPS_DOCUMENT, READY_DOCUMENT
-from tests.unit.machine_builders import CLOSE, CREATED, D, H, effects_of, entries, machine, notified
+from tests.unit.machine_builders import CLOSE, CREATED, D, H, effects_of, entries, machine, notified, notified_people
 
 pytestmark = pytest.mark.unit
 
@@ -54,7 +54,8 @@ def test_a_win_without_a_document_waits_for_the_ae(carried):
     assert s.document.scope == "Marketing Hub Enterprise, 25 seats"
     assert s.quality.tier is Tier.BLOCKED and not s.returned_to_sales
     assert notified(m) == ["document_assigned"]
-    assert effects_of(m, Notify)[0].to == ["ae@example.com"]
+    assert effects_of(m, Notify)[0].to == ["ae"]  # a place in the handoff, resolved as it is sent
+    assert notified_people(m, "document_assigned") == [["ae@example.com"]]
 
 
 def test_a_blocked_document_returns_to_sales_escalates_once_and_proceeds_when_completed():
@@ -62,6 +63,7 @@ def test_a_blocked_document_returns_to_sales_escalates_once_and_proceeds_when_co
     s = m.state
     assert (s.quality.score, s.quality.tier) == (14.7, Tier.BLOCKED)
     assert s.returned_to_sales and s.facts.submitted_at is None and s.phase is Phase.DOCUMENTING
+    assert entries(m, Kind.ESCALATED, sla="ae_follow_up")[0].details["people"] == ["sm@example.com"]
     assert s.escalations == [
         Escalated(sla=SlaName.AE_FOLLOW_UP, to=Role.SALES_MANAGER, at=CLOSE, person="sm@example.com")
     ]
@@ -72,7 +74,8 @@ def test_a_blocked_document_returns_to_sales_escalates_once_and_proceeds_when_co
         "goals, stakeholders, success_criteria, risks, scope, sales_conversations, contract_terms, "
         "communication_preferences"
     )
-    assert [e.to for e in effects_of(m, Notify) if e.event == "escalated"] == [["sm@example.com"]]
+    assert [e.to for e in effects_of(m, Notify) if e.event == "escalated"] == [["sales_manager"]]
+    assert notified_people(m, "escalated") == [["sm@example.com"]]
 
     # Submitted again, still blocked: no second escalation, no second CRM task.
     m.apply_document(document(HandoffDocument(goals="Improve efficiency"), submit=True), CLOSE + H)
@@ -92,7 +95,11 @@ def test_gaps_flag_the_missing_fields_and_start_a_24h_follow_up_that_a_fix_meets
     follow_up = s.deadlines[SlaName.AE_FOLLOW_UP]
     assert follow_up.due == CLOSE + 24 * H and follow_up.on_breach is Role.SALES_MANAGER
     [flag] = [e for e in effects_of(m, Notify) if e.event == "gaps_flagged"]
-    assert flag.to == ["csm", "ae@example.com"]
+    assert flag.to == ["csm", "ae"]
+    # The CSM's id is not in the (empty) directory: the AE alone is reached, and the CSM's place is
+    # reported as unresolved.
+    assert notified_people(m, "gaps_flagged") == [["ae@example.com"]]
+    assert entries(m, Kind.RECIPIENT_UNRESOLVED, event="gaps_flagged", place="csm")
     assert flag.details == {"missing": ["success_criteria", "risks", "communication_preferences"]}
 
     # A second submission of the same gaps neither restarts the follow-up nor flags again.

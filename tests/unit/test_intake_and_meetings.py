@@ -12,11 +12,24 @@ from domain.effects import Notify, StartOnboarding
 from domain.errors import ErrorType, Refused
 from domain.machine import HandoffMachine
 from domain.messages import FirstTouch, IntakeReviewInput, IntroAction, IntroUpdate, KickoffHeld, StageChanged
+from domain.policy import Policy
 from domain.roles import SlaName
 from domain.stages import StageKind
 from domain.state import DeadlineStatus, Phase
 from domain.timeline import Kind
-from tests.unit.machine_builders import CLOSE, D, H, briefed, effects_of, entries, intro_held, machine, notified
+from tests.handoffs import READY_DOCUMENT
+from tests.unit.machine_builders import (
+    CLOSE,
+    D,
+    H,
+    briefed,
+    effects_of,
+    entries,
+    intro_held,
+    machine,
+    notified,
+    won_deal,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -99,6 +112,16 @@ def test_an_accepted_review_briefs_the_csm_and_opens_the_intro():
 def test_an_automated_handoff_starts_its_welcome_sequence_and_skips_the_intro():
     m = briefed(machine(acv=8_000), CLOSE + H)
     assert m.state.approach.approach.value == "automated" and m.state.phase is Phase.KICKOFF
+    err = refused(m, m.check_intro, SCHEDULED)
+    assert err.type is ErrorType.INVALID_TRANSITION and err.message == "automated handoffs have no intro meeting"
+    m.check_kickoff(KickoffHeld())
+
+
+def test_before_the_people_rules_the_welcome_sequence_was_a_notice_to_the_customer_role():
+    d = won_deal(acv=8_000)
+    m = HandoffMachine.new(f"baton-{d.crm}-{d.deal_id}", d, Policy(), people_rules=False)
+    m.start(d, READY_DOCUMENT, True, CLOSE)
+    briefed(m, CLOSE + H)
     [welcome] = [n for n in effects_of(m, Notify) if n.event == "welcome_sequence"]
     assert welcome.to == ["customer"]
     err = refused(m, m.check_intro, SCHEDULED)

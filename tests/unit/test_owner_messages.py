@@ -13,7 +13,7 @@ from domain.roles import Role, SlaName
 from domain.stages import StageKind
 from domain.state import DeadlineStatus, Escalated
 from domain.timeline import Kind
-from tests.unit.machine_builders import CLOSE, D, H, effects_of, entries, machine
+from tests.unit.machine_builders import CLOSE, D, H, effects_of, entries, machine, notified_people
 
 pytestmark = pytest.mark.unit
 
@@ -29,7 +29,9 @@ def test_the_rule_assigns_the_csm_it_chose_and_tells_them():
     [assigned] = entries(m, Kind.CSM_ASSIGNED)
     assert assigned.details == {"csm": "csm-mm-1", "team": "mid-market", "by": "rule"}
     [told] = [n for n in effects_of(m, Notify) if n.event == "csm_assigned"]
-    assert told.to == ["csm-mm-1"] and "(structured)" in told.text
+    assert told.to == ["csm"] and "(structured)" in told.text
+    # Not in the (empty) directory: the CSM's place is unresolved, and said so.
+    assert entries(m, Kind.RECIPIENT_UNRESOLVED, event="csm_assigned", place="csm")
 
 
 def test_no_csm_available_is_a_warning_and_an_escalation_to_the_cs_manager():
@@ -39,8 +41,9 @@ def test_no_csm_available_is_a_warning_and_an_escalation_to_the_cs_manager():
     assert s.owners.csm == ""
     [warning] = entries(m, Kind.WARNING)
     assert warning.details["message"] == "no CSM available in team mid-market: csm-mm-1 at capacity (25/25)"
-    assert s.escalations == [Escalated(sla=SlaName.CSM_BRIEFED, to=Role.CS_MANAGER, at=CLOSE + H, person="carla@x.io")]
     [note] = entries(m, Kind.ESCALATED)
+    assert s.escalations == [Escalated(sla=SlaName.CSM_BRIEFED, to=Role.CS_MANAGER, at=CLOSE + H, person="carla@x.io")]
+    assert note.details["people"] == ["carla@x.io"]
     assert note.details["note"] == "assign a CSM: csm-mm-1 at capacity (25/25)"
     # A lead then names one by hand.
     m.check_csm(CsmAssignment(csm="csm-mm-9"))
@@ -86,7 +89,8 @@ def test_the_ae_leaving_starts_a_7_day_recovery_that_naming_an_owner_meets():
     recovery = s.deadlines[SlaName.RECOVERY_OWNER]
     assert s.facts.ae_departed_at == CLOSE + 2 * D and recovery.due == CLOSE + 9 * D
     [told] = [n for n in effects_of(m, Notify) if n.event == "ae_departed"]
-    assert told.to == ["sm@example.com"]
+    assert told.to == ["sales_manager"]
+    assert notified_people(m, "ae_departed") == [["sm@example.com"]]
 
     with pytest.raises(Refused) as err:
         m.check_ae_departure(AeDeparture())
@@ -98,7 +102,9 @@ def test_the_ae_leaving_starts_a_7_day_recovery_that_naming_an_owner_meets():
     assert (recovery.status, recovery.met_at) == (DeadlineStatus.MET, CLOSE + 3 * D)
     assert len(entries(m, Kind.MESSAGE, message="ae_departed")) == 1
     [told] = [n for n in effects_of(m, Notify) if n.event == "recovery_owner_assigned"]
-    assert told.to == ["peer@example.com", "csm", "customer"]
+    # The customer hears from the introduction step, not from an internal notice.
+    assert told.to == ["recovery_owner", "csm"]
+    assert notified_people(m, "recovery_owner_assigned") == [["peer@example.com"]]
 
 
 def test_a_recovery_owner_who_already_owns_is_not_replaced():
@@ -120,15 +126,17 @@ def test_naming_the_owner_with_the_departure_plans_and_meets_the_recovery_at_onc
     m.apply_ae_departure(AeDeparture(recovery_owner="peer@example.com"), CLOSE + D)
     recovery = m.state.deadlines[SlaName.RECOVERY_OWNER]
     assert recovery.status is DeadlineStatus.MET and recovery.met_at == CLOSE + D
-    # No sales manager on the deal: the notice names the role to find.
-    [told] = [n for n in effects_of(m, Notify) if n.event == "ae_departed"]
-    assert told.to == ["sales_manager"]
+    # No sales manager on the deal and none in the (empty) directory: nobody holds the place, and
+    # the timeline says so rather than naming the role.
+    assert notified_people(m, "ae_departed") == [[]]
+    assert entries(m, Kind.RECIPIENT_UNRESOLVED, event="ae_departed", place="sales_manager")
 
 
 def test_a_recovery_left_unowned_breaches_and_goes_to_the_vp():
     m = machine()
     m.apply_ae_departure(AeDeparture(), CLOSE + D)
     m.tick(CLOSE + 8 * D)
+    assert entries(m, Kind.ESCALATED, sla="recovery_owner")[0].details["people"] == ["vp@example.com"]
     assert m.state.deadlines[SlaName.RECOVERY_OWNER].status is DeadlineStatus.BREACHED
     [escalated] = [e for e in m.state.escalations if e.sla is SlaName.RECOVERY_OWNER]
     assert (escalated.to, escalated.person, escalated.at) == (Role.VP_SALES, "vp@example.com", CLOSE + 8 * D)
