@@ -67,7 +67,11 @@ class DocumentGate:
                 )
             return
         first = s.facts.submitted_at is None
-        s.returned_to_sales = False
+        resubmitted = s.returned_to_sales
+        s.returned_to_sales = s.returned_by_csm = False
+        if resubmitted and s.people_rules:
+            # Back from sales: the AE has acted, whatever the tier now says.
+            self._deadlines.meet(SlaName.AE_FOLLOW_UP)
         if first:
             s.facts.submitted_at = h.now
             h.journal.notify(
@@ -105,6 +109,9 @@ class DocumentGate:
         self._h.journal.record(Kind.MESSAGE, message="document_updated", by=msg.by, fields=changed, submit=msg.submit)
         self.rescore()
         # Once submitted (or returned), every change is gated again: a fix can clear a block or the gaps.
+        # A document the CSM sent back goes to them again only when the AE resubmits it.
+        if s.returned_by_csm and not msg.submit:
+            return
         if msg.submit or s.facts.submitted_at is not None or s.returned_to_sales:
             self.gate()
 
@@ -145,12 +152,52 @@ class DocumentGate:
             overrides={k.value: v for k, v in msg.overrides.items()},
         )
         self.rescore()
+        if s.people_rules and msg.rating == 5:
+            h.journal.notify(
+                "handoff_celebrated",
+                [Audience.SALES_TEAM],
+                f"A five-star handoff: {s.deal.account}",
+                f"The CSM rated the handoff of {s.deal.account} 5 of 5. Well done.",
+                {"rating": msg.rating},
+            )
         if msg.accept:
             s.facts.briefed_at = h.now
             self._deadlines.meet(SlaName.CSM_BRIEFED)
+            if s.people_rules:
+                self._deadlines.meet(SlaName.AE_FOLLOW_UP)
             self._meetings.welcome()
+        elif s.people_rules:
+            self._return_to_ae(msg)
         else:
             self.gate()
+
+    def _return_to_ae(self, msg: IntakeReviewInput) -> None:
+        """The CSM sends the document back: the AE gets the comments and a follow-up SLA, and the
+        document is gated on its tier again when resubmitted."""
+        h = self._h
+        s = h.state
+        s.returned_to_sales = s.returned_by_csm = True
+        s.facts.submitted_at = None
+        h.journal.record(Kind.MESSAGE, message="returned_to_sales", by=msg.by, reason="intake review")
+        if SlaName.AE_FOLLOW_UP not in s.deadlines or not s.deadlines[SlaName.AE_FOLLOW_UP].open:
+            self._deadlines.plan(SlaName.AE_FOLLOW_UP, anchor=h.now)
+        comments = msg.comments.strip() or "(no comments)"
+        h.journal.notify(
+            "document_returned",
+            [Audience.AE],
+            f"Handoff document returned by the CSM: {s.deal.account}",
+            f"The CSM sent the handoff document for {s.deal.account} back. Their comments: {comments}",
+            {"sla": SlaName.AE_FOLLOW_UP.value, "due": s.deadlines[SlaName.AE_FOLLOW_UP].due.isoformat()},
+        )
+        h.journal.ask(
+            CreateCrmTask(
+                key=h.journal.key("task"),
+                owner=s.owners.ae,
+                subject="Handoff document returned by the CSM: revise and resubmit",
+                body=comments,
+                due=s.deadlines[SlaName.AE_FOLLOW_UP].due,
+            )
+        )
 
     def _recorded_statuses(self) -> dict[str, float] | None:
         entry = next((e for e in reversed(self._h.state.timeline) if e.kind is Kind.DOCUMENT_SCORED), None)

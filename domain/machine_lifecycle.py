@@ -9,6 +9,7 @@ from domain.approach_kinds import Approach
 from domain.deal import Deal
 from domain.document import DocumentPatch, HandoffDocument
 from domain.document_prefill import prefill, with_carried
+from domain.effects import CreateCrmTask
 from domain.machine_children import Children
 from domain.machine_commission import Commission
 from domain.machine_deadlines import Deadlines
@@ -159,10 +160,36 @@ class Lifecycle:
                 "New handoff with professional services",
                 f"{s.deal.account} has professional services attached: an implementation plan is required.",
             )
+        if s.people_rules:
+            self._ask_for_the_intro()
         if not s.owners.csm:
             self._ownership.request_csm()
         if submitted:
             self._gate.gate()
+
+    def _ask_for_the_intro(self) -> None:
+        """At the win: the CS lead hears of the new handoff, and the AE gets a CRM task to schedule the
+        warm introduction, due when the intro SLA is."""
+        h = self._h
+        s = h.state
+        h.journal.notify(
+            "handoff_won",
+            [Audience.CS_LEAD],
+            f"New handoff: {s.deal.account or s.deal.deal_id}",
+            f"{s.deal.account} is won ({h.approach.value}): a CSM is assigned by rule unless you name one.",
+        )
+        intro = s.deadlines.get(SlaName.INTRO_SCHEDULED)
+        if intro is None:
+            return
+        h.journal.ask(
+            CreateCrmTask(
+                key=h.journal.key("intro-task"),
+                owner=s.owners.ae,
+                subject="Schedule the warm introduction to customer success",
+                body=f"Introduce {s.deal.account} to its CSM by the intro SLA.",
+                due=intro.due,
+            )
+        )
 
     def _lose(self, stage: str) -> None:
         h = self._h

@@ -154,6 +154,8 @@ class HandoffState(BaseModel):
     document: HandoffDocument = Field(default_factory=HandoffDocument)
     quality: QualityReport | None = None
     returned_to_sales: bool = False
+    # Sent back by the CSM's intake review (not by the tier gate): only a resubmission ends it.
+    returned_by_csm: bool = False
     intake: IntakeReview | None = None
     owners: Owners = Field(default_factory=Owners)
     facts: Facts = Field(default_factory=Facts)

@@ -53,11 +53,13 @@ def machine(
     won: bool = True,
     policy: Policy | None = None,
     now: datetime = CLOSE,
+    people_rules: bool = True,
     **deal_fields: Any,
 ) -> HandoffMachine:
-    """A machine started as the workflow starts it: new, then start with the fetched deal."""
+    """A machine started as the workflow starts it: new, then start with the fetched deal.
+    `people_rules=False`: a run started before notices went to people (its rules are kept as they were)."""
     d = won_deal(**deal_fields) if won else open_deal(**deal_fields)
-    m = HandoffMachine.new(f"baton-{d.crm}-{d.deal_id}", d, policy or Policy())
+    m = HandoffMachine.new(f"baton-{d.crm}-{d.deal_id}", d, policy or Policy(), people_rules=people_rules)
     m.start(d, document, won, now)
     return m
 

@@ -36,7 +36,7 @@ def test_a_ready_document_carried_by_the_win_counts_as_submitted():
     assert (s.quality.score, s.quality.tier) == (100.0, Tier.READY)
     assert s.facts.submitted_at == CLOSE and s.phase is Phase.INTAKE_REVIEW
     assert SlaName.AE_FOLLOW_UP not in s.deadlines and not s.escalations
-    assert notified(m) == ["document_assigned", "document_submitted"]
+    assert notified(m) == ["document_assigned", "handoff_won", "document_submitted"]
     assert effects_of(m, AssignCsm) == [AssignCsm(team="mid-market")]
     assert entries(m, Kind.DOCUMENT_SCORED) and entries(m, Kind.DOCUMENT_SCORED)[0].details == {
         "score": 100.0,
@@ -53,7 +53,7 @@ def test_a_win_without_a_document_waits_for_the_ae(carried):
     # The CRM's own data prefills what it can; it is never enough alone.
     assert s.document.scope == "Marketing Hub Enterprise, 25 seats"
     assert s.quality.tier is Tier.BLOCKED and not s.returned_to_sales
-    assert notified(m) == ["document_assigned"]
+    assert notified(m) == ["document_assigned", "handoff_won"]
     assert effects_of(m, Notify)[0].to == ["ae"]  # a place in the handoff, resolved as it is sent
     assert notified_people(m, "document_assigned") == [["ae@example.com"]]
 
@@ -67,7 +67,8 @@ def test_a_blocked_document_returns_to_sales_escalates_once_and_proceeds_when_co
     assert s.escalations == [
         Escalated(sla=SlaName.AE_FOLLOW_UP, to=Role.SALES_MANAGER, at=CLOSE, person="sm@example.com")
     ]
-    [task] = effects_of(m, CreateCrmTask)
+    intro_task, task = effects_of(m, CreateCrmTask)
+    assert intro_task.subject.startswith("Schedule the warm introduction")
     assert task.owner == "ae@example.com"
     # Every field is short of specific; heaviest first, the document's order within a weight.
     assert task.body == (
@@ -79,7 +80,7 @@ def test_a_blocked_document_returns_to_sales_escalates_once_and_proceeds_when_co
 
     # Submitted again, still blocked: no second escalation, no second CRM task.
     m.apply_document(document(HandoffDocument(goals="Improve efficiency"), submit=True), CLOSE + H)
-    assert len(s.escalations) == 1 and len(effects_of(m, CreateCrmTask)) == 1 and s.returned_to_sales
+    assert len(s.escalations) == 1 and len(effects_of(m, CreateCrmTask)) == 2 and s.returned_to_sales
 
     m.apply_document(document(READY_DOCUMENT, submit=True), CLOSE + 2 * H)
     assert not s.returned_to_sales and s.quality.tier is Tier.READY
@@ -183,8 +184,8 @@ def test_an_expansion_is_scored_on_the_lighter_internal_document():
     assert (q.score, q.tier) == (80.0, Tier.GAPS)
 
 
-def test_the_csms_overrides_rescore_and_regate_the_document():
-    m = machine(GAPS_DOCUMENT)
+def test_before_the_people_rules_the_csms_overrides_rescore_and_regate_the_document():
+    m = machine(GAPS_DOCUMENT, people_rules=False)
     m.csm_chosen("csm-mm-1", "mid-market", "next in the round robin", CLOSE)
     override = {FieldName.RISKS: 1.0, FieldName.COMMUNICATION_PREFERENCES: 1.0}
     review = IntakeReviewInput(rating=4, overrides=override, accept=False, by="csm-mm-1")
