@@ -6,11 +6,33 @@ import argparse
 import os
 import sys
 
-from cli import backtest_cmd, db_cmd, demo_cmd, policy_cmd, reports_cmd, run_cmd, score, services_cmd, simulate_cmd
+from cli import (
+    backtest_cmd,
+    db_cmd,
+    demo_cmd,
+    directory_cmd,
+    policy_cmd,
+    reports_cmd,
+    run_cmd,
+    score,
+    services_cmd,
+    simulate_cmd,
+)
 from cli.errors import UsageError
 from domain.policy import PolicyError
 
-COMMANDS = [score, policy_cmd, db_cmd, reports_cmd, run_cmd, services_cmd, simulate_cmd, backtest_cmd, demo_cmd]
+COMMANDS = [
+    score,
+    policy_cmd,
+    directory_cmd,
+    db_cmd,
+    reports_cmd,
+    run_cmd,
+    services_cmd,
+    simulate_cmd,
+    backtest_cmd,
+    demo_cmd,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from cli.settings import policy_path
 from domain.policy import dump_policy
-from infra.policy_file import read_policy
+from infra.policy_file import read_policy, read_policy_checked
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -21,8 +22,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    policy = read_policy(args.file)
+    policy, deprecated = read_policy_checked(args.file)
     print(f"{args.file}: valid policy '{policy.name}'")
+    for warning in deprecated:
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 

@@ -11,8 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from domain.approach_kinds import Approach
 from domain.calendar import BusinessCalendar
-from domain.teams import CsTeam
+from domain.directory import Directory
+from domain.teams import Csm, CsTeam
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,32 @@ def assignment_day(now: datetime, calendar: BusinessCalendar) -> date:
     """The day a CSM's out-of-office dates are read against: the business calendar's local date,
     so a CSM away on a Friday is away all that Friday, not until midnight UTC."""
     return now.astimezone(calendar.tz).date()
+
+
+def keeps_account_csm(approach: Approach | None) -> bool:
+    """Expansions and renewals (the internal approach) stay with the account's CSM: CS already owns the
+    relationship, and a round-robin stranger would undo it."""
+    return approach is Approach.INTERNAL
+
+
+def directory_team(directory: Directory, approach: Approach) -> CsTeam | None:
+    """The directory's CS team for an approach, as the round robin reads a team: each seat's capacity
+    with its person's name and out-of-office days, read when the CSM is chosen (not when the run began)."""
+    found = directory.cs_team_for(approach)
+    if found is None:
+        return None
+    csms = []
+    for seat in found.csms:
+        person = directory.person(seat.person)
+        csms.append(
+            Csm(
+                id=seat.person,
+                name=person.name if person else "",
+                capacity=seat.capacity,
+                out_of_office=list(person.out_of_office) if person else [],
+            )
+        )
+    return CsTeam(name=found.name, approaches=list(found.approaches), csms=csms, manager=found.manager)
 
 
 def pick_csm(team: CsTeam, position: int, day: date, open_load: Callable[[str], int]) -> CsmPick:

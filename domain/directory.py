@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -24,9 +25,19 @@ _SLACK_ID = re.compile(r"[UW][A-Z0-9]{2,31}")
 _EMAIL = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
 
 
-def is_email(value: str) -> bool:
-    """Shaped like an address (one @, a dot in the domain, no spaces or brackets)."""
-    return bool(_EMAIL.fullmatch(value))
+def known_zone(name: str) -> bool:
+    """Whether `name` is an IANA zone this machine's tz database knows (Europe/Berlin, UTC)."""
+    if not name or name != name.strip():
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
+
+
+def looks_like_email(value: str) -> bool:
+    return len(value) <= 254 and _EMAIL.fullmatch(value) is not None
 
 
 def _person_id(value: str) -> str:
@@ -82,6 +93,14 @@ class Person(_Entry):
     def _slack(cls, value: str | None) -> str | None:
         if value is not None and not _SLACK_ID.fullmatch(value):
             raise ValueError(f"a Slack member id looks like U0123ABCD (got {value!r})")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        # An unknown zone would only surface when a notice is formatted for this person, days later.
+        if value is not None and not known_zone(value):
+            raise ValueError(f"not an IANA time zone such as Europe/Berlin (got {value!r})")
         return value
 
     @field_validator("out_of_office")
@@ -231,6 +250,14 @@ def parse_directory(data: dict[str, Any] | None) -> Directory:
             key = ".".join(str(part) for part in error["loc"]) or "(top level)"
             problems.append(f"{key}: {error['msg']}")
         raise DirectoryError("invalid directory:\n  " + "\n  ".join(problems)) from None
+
+
+def dump_directory(directory: Directory) -> str:
+    """YAML for a directory: defaults left out, lists of scalars on one line, keys in model order.
+    (Comments in a hand-written file are not kept: PyYAML does not read them.)"""
+    data = directory.model_dump(mode="json", exclude_defaults=True)
+    text: str = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None, width=120)
+    return text
 
 
 def load_directory_text(text: str) -> Directory:

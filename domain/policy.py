@@ -238,6 +238,28 @@ def load_policy_text(text: str) -> Policy:
     return parse_policy(data)
 
 
+# Keys a policy file may still set, and what to do instead. They load as before (a running handoff's
+# snapshot and an old file keep working); the processes that read the file say this once.
+DEPRECATED_KEYS = {
+    "teams": (
+        "CS teams, CSM seats and out-of-office dates now belong in the people directory "
+        "(BATON_DIRECTORY; README, 'The people directory'); the policy's teams serve only while no "
+        "directory with cs_teams is configured"
+    ),
+}
+
+
+def policy_deprecations(text: str) -> list[str]:
+    """What a policy file's text sets that is deprecated, one line each (none for text that is not a policy)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return []
+    if not isinstance(data, dict):
+        return []
+    return [f"{key}: deprecated in the policy: {why}" for key, why in DEPRECATED_KEYS.items() if key in data]
+
+
 def dump_policy(policy: Policy) -> str:
     text: str = yaml.safe_dump(policy.model_dump(mode="json"), sort_keys=False)
     return text

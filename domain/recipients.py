@@ -21,7 +21,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from domain.directory import Directory, Person, is_email
+from domain.directory import Directory, Person, looks_like_email
 
 
 class Audience(StrEnum):
@@ -157,7 +157,7 @@ def _lookup(given: str, crm: str, d: Directory) -> Recipient | Person | None:
     person = d.by_crm_owner(crm, given)
     if person is not None:
         return person
-    if is_email(given):
+    if looks_like_email(given):
         return Recipient(id=given, email=given)
     return None
 

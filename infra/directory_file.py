@@ -49,3 +49,8 @@ def read_directory(path: str | os.PathLike[str] | None = None) -> Directory:
     with _lock:
         _cache[key] = (stamp, directory)
     return directory
+
+
+def configured_directory() -> Directory | None:
+    """The directory $BATON_DIRECTORY names, or None when it names none (the policy's teams then serve)."""
+    return read_directory() if directory_path() is not None else None

@@ -6,6 +6,7 @@ from cli.main import main
 from domain.approach_kinds import Approach
 from domain.policy import Policy, PolicyError, dump_policy, load_policy_text
 from domain.roles import Role, SlaName
+from infra.policy_file import read_policy
 
 pytestmark = pytest.mark.unit
 
@@ -101,3 +102,36 @@ def test_setting_one_key_of_an_sla_keeps_its_other_defaults():
     assert str(policy.slas[SlaName.CSM_BRIEFED].due) == "20s"
     assert policy.slas[SlaName.CSM_BRIEFED].on_breach is Role.CS_MANAGER
     assert [step.to for step in policy.slas[SlaName.INTRO_SCHEDULED].escalations] == [Role.SALES_MANAGER, Role.VP_SALES]
+
+
+OLD_TEAMS = """\
+name: legacy
+teams:
+  - name: mid-market
+    approaches: [structured]
+    csms: [{id: csm-1, out_of_office: [["2026-03-09", "2026-03-13"]]}]
+"""
+
+
+def test_a_policy_with_teams_still_loads_and_warns_that_they_moved_to_the_directory(tmp_path, capsys, caplog):
+    path = tmp_path / "policy.yaml"
+    path.write_text(OLD_TEAMS)
+    assert main(["policy", "check", str(path)]) == 0
+    out = capsys.readouterr()
+    assert "valid policy 'legacy'" in out.out
+    assert out.err.startswith("warning: teams: deprecated in the policy:") and "people directory" in out.err
+    # The processes that read it (the API at start, every command) log it once.
+    with caplog.at_level("WARNING", logger="baton.policy"):
+        policy = read_policy(path)
+    assert policy.teams[0].csms[0].id == "csm-1"
+    assert [r.getMessage() for r in caplog.records] == [f"policy {path}: " + out.err.removeprefix("warning: ").strip()]
+
+
+def test_a_policy_without_teams_warns_about_nothing(tmp_path, capsys, caplog):
+    path = tmp_path / "policy.yaml"
+    path.write_text("name: plain\n")
+    assert main(["policy", "check", str(path)]) == 0
+    assert capsys.readouterr().err == ""
+    with caplog.at_level("WARNING", logger="baton.policy"):
+        read_policy(path)
+    assert caplog.records == []

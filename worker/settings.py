@@ -13,7 +13,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
-from infra.baton_settings import BatonSettings
+from infra.crm_settings import CrmSettings
 
 # A handoff works in short bursts (a few workflow tasks within a second of each event) and then waits
 # hours or days for the next: a run kept in the worker's cache between events buys almost nothing, and
@@ -23,21 +23,12 @@ DEFAULT_CACHED_RUNS = 250
 MIN_CACHED_RUNS = 100  # the SDK's default of concurrent workflow tasks, each of which needs a cached run
 
 
-class WorkerSettings(BatonSettings):
+class WorkerSettings(CrmSettings):
     worker_max_cached_workflows: int = Field(default=DEFAULT_CACHED_RUNS, ge=MIN_CACHED_RUNS)
     worker_grace_seconds: float = Field(default=10.0, ge=0, description="in-flight activities' time to finish")
     worker_metrics_address: str | None = Field(default=None, description="host:port for the SDK's /metrics")
 
-    hubspot_token: SecretStr = SecretStr("")
-    hubspot_api_url: str = "https://api.hubapi.com"
-    hubspot_hold_property: str = "baton_commission_hold"
-    salesforce_instance_url: str = ""
-    salesforce_token: SecretStr = SecretStr("")
-    salesforce_api_version: str = "v61.0"
-    salesforce_hold_field: str = "Baton_Commission_Hold__c"
-    pipedrive_api_token: SecretStr = SecretStr("")
-    pipedrive_api_url: str = "https://api.pipedrive.com"
-    pipedrive_hold_field: str = "baton_commission_hold"
+    # The CRMs' variables (BATON_HUBSPOT_TOKEN, BATON_SALESFORCE_*, BATON_PIPEDRIVE_*) come from CrmSettings.
 
     # A Slack incoming-webhook URL is itself the credential.
     slack_webhook_url: SecretStr = SecretStr("")
@@ -76,11 +67,6 @@ class WorkerSettings(BatonSettings):
 
     @model_validator(mode="after")
     def _whole_configurations(self) -> WorkerSettings:
-        if bool(self.salesforce_instance_url) != bool(self.salesforce_token.get_secret_value()):
-            missing = "BATON_SALESFORCE_TOKEN" if self.salesforce_instance_url else "BATON_SALESFORCE_INSTANCE_URL"
-            raise ValueError(
-                f"Salesforce needs both BATON_SALESFORCE_INSTANCE_URL and BATON_SALESFORCE_TOKEN; {missing} is unset"
-            )
         if self.webhook_url and not self.webhook_secret.get_secret_value():
             # An unsigned webhook would let anyone who finds the receiver forge handoff events.
             raise ValueError("BATON_WEBHOOK_URL is set but BATON_WEBHOOK_SECRET is not")

@@ -223,7 +223,14 @@ class EffectRunner:
     async def _assign_csm(self, team_name: str) -> None:
         team = next(team for team in self._policy.teams if team.name == team_name)
         day = assignment_day(workflow.now(), self._policy.calendar)
-        request = AssignCsmRequest(workflow_id=self._machine.state.workflow_id, team=team, day=day)
+        state = self._machine.state
+        request = AssignCsmRequest(
+            workflow_id=state.workflow_id,
+            team=team,
+            day=day,
+            approach=state.approach.approach if state.approach else None,
+            account=state.deal.account,
+        )
         try:
             choice: CsmChoice = await self._step(
                 StoreActivities.assign_csm, request, SIDE_EFFECT_WITHIN, f"assign a CSM from {team_name}"
