@@ -19,7 +19,9 @@ from infra.directory_file import read_directory
 
 
 class ResolveRecipients(BaseModel):
-    audience: list[Audience]
+    """The places of each notice asked for at one instant, resolved together and in order."""
+
+    notices: list[list[Audience]]
     people: DealPeople
     day: date
 
@@ -33,8 +35,8 @@ class RecipientActivities:
         self._path = None if isinstance(directory, Directory) else directory
 
     @activity.defn(name="resolve_recipients")
-    async def resolve_recipients(self, request: ResolveRecipients) -> Resolution:
+    async def resolve_recipients(self, request: ResolveRecipients) -> list[Resolution]:
         # An unreadable or invalid directory raises DirectoryError, a plain exception: retried until an
         # operator fixes the file, rather than sending a notice to nobody.
         directory = self._fixed if self._fixed is not None else await asyncio.to_thread(read_directory, self._path)
-        return resolve(request.audience, request.people, directory, request.day)
+        return [resolve(places, request.people, directory, request.day) for places in request.notices]

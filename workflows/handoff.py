@@ -295,6 +295,7 @@ class DealHandoffWorkflow:
         """Run what the rules asked for, then show the new state to operators and the read model."""
         while self._m.effects:
             await self._effects.run(self._m.effects.pop(0))
+        self._effects.flush()
         self._show()
         self._effects.record_in_store()
 

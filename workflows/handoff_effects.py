@@ -75,13 +75,15 @@ class EffectRunner:
         self._store_busy = False
         self._recording_stopped = False
         self._tasks: list[asyncio.Task[None]] = []
+        self._unaddressed: list[fx.Notify] = []
+        self._addressing = False
 
     async def run(self, effect: fx.Effect) -> None:
         """Calls to outside systems run in the background; child workflows start (or end) before the
         next effect, so the machine hears of each child before anything else happens."""
         match effect:
             case fx.Notify():
-                self._background(self._notify(effect))
+                self._ask_notice(effect)
             case fx.CreateCrmTask():
                 self._background(self._crm_write(CrmActivities.create_task, self._task(effect), "task"))
             case fx.ReleaseCommission():
@@ -129,16 +131,60 @@ class EffectRunner:
             return carried, None, False
         return fetched.deal(), fetched.crm_document, fetched.crm_submitted
 
-    async def _notify(self, effect: fx.Notify) -> None:
-        recipients: list[Recipient] = []
-        to = effect.to
-        if not effect.addressed:
-            resolution = await self._resolve(effect)
-            if resolution is None:
-                return
-            self._machine.notice_addressed(effect, resolution, workflow.now())
+    def _ask_notice(self, effect: fx.Notify) -> None:
+        if effect.addressed:
+            self._background(self._send(effect, effect.to, []))
+        else:
+            self._unaddressed.append(effect)
+
+    def flush(self) -> None:
+        """After the effects of one instant: resolve the notices asked for (one local step for all of
+        them, in the order the rules asked), then send each. One resolve at a time, so notices reach
+        the timeline in the order they were asked for, whatever order outside calls finish in."""
+        if self._unaddressed and not self._addressing:
+            self._addressing = True
+            self._background(self._addresser())
+
+    async def _addresser(self) -> None:
+        try:
+            while self._unaddressed:
+                notices, self._unaddressed = self._unaddressed, []
+                await self._address(notices)
+        finally:
+            self._addressing = False
+
+    async def _address(self, notices: list[fx.Notify]) -> None:
+        """The people holding each notice's places today, from the directory as it is now; each notice
+        goes on the timeline with them, then out."""
+        request = ResolveRecipients(
+            notices=[[Audience(place) for place in notice.to] for notice in notices],
+            people=self._machine.people(),
+            day=assignment_day(workflow.now(), self._policy.calendar),
+        )
+        try:
+            resolutions: list[Resolution] = await workflow.execute_local_activity_method(
+                RecipientActivities.resolve_recipients,
+                request,
+                start_to_close_timeout=ATTEMPT_TIMEOUT,
+                schedule_to_close_timeout=SIDE_EFFECT_WITHIN,
+                retry_policy=RETRY_THROUGH_OUTAGES,
+                local_retry_threshold=LOCAL_RETRY_WITHIN,
+                summary="recipients: " + ", ".join(notice.event for notice in notices),
+            )
+        except GAVE_UP as err:
+            for notice in notices:
+                self._machine.note(
+                    Kind.WARNING, workflow.now(), what="recipients of " + notice.event, error=str(err.cause or err)
+                )
             self._poke()
-            recipients, to = resolution.recipients, resolution.ids
+            return
+        for notice, resolution in zip(notices, resolutions, strict=True):
+            self._machine.notice_addressed(notice, resolution, workflow.now())
+        self._poke()
+        for notice, resolution in zip(notices, resolutions, strict=True):
+            self._background(self._send(notice, resolution.ids, resolution.recipients))
+
+    async def _send(self, effect: fx.Notify, to: list[str], recipients: list[Recipient]) -> None:
         deal = self._machine.state.deal
         note = Notification(
             key=effect.key,
@@ -163,31 +209,6 @@ class EffectRunner:
             )
         except ActivityError as err:
             self._failed(Kind.WARNING, "notify " + effect.event, err)
-
-    async def _resolve(self, effect: fx.Notify) -> Resolution | None:
-        """The people holding the notice's places today, from the directory as it is now."""
-        request = ResolveRecipients(
-            audience=[Audience(place) for place in effect.to],
-            people=self._machine.people(),
-            day=assignment_day(workflow.now(), self._policy.calendar),
-        )
-        try:
-            resolution: Resolution = await workflow.execute_local_activity_method(
-                RecipientActivities.resolve_recipients,
-                request,
-                start_to_close_timeout=ATTEMPT_TIMEOUT,
-                schedule_to_close_timeout=SIDE_EFFECT_WITHIN,
-                retry_policy=RETRY_THROUGH_OUTAGES,
-                local_retry_threshold=LOCAL_RETRY_WITHIN,
-                summary=f"recipients: {effect.event}",
-            )
-        except GAVE_UP as err:
-            self._machine.note(
-                Kind.WARNING, workflow.now(), what="recipients of " + effect.event, error=str(err.cause or err)
-            )
-            self._poke()
-            return None
-        return resolution
 
     def _task(self, effect: fx.CreateCrmTask) -> CrmTask:
         return CrmTask(

@@ -15,8 +15,9 @@ from datetime import datetime
 from typing import assert_never
 
 from domain import effects as fx
+from domain.approach_kinds import Approach
 from domain.child_runs import OnboardingRun, PostCheckRun
-from domain.csm_choice import assignment_day
+from domain.csm_choice import assignment_day, directory_team
 from domain.directory import Directory
 from domain.machine import HandoffMachine
 from domain.onboarding import UsageReport
@@ -83,7 +84,17 @@ class SimulatedEffects:
 
     def _assign_csm(self, team_name: str, now: datetime) -> None:
         policy = self._machine.policy
-        team = next(team for team in policy.teams if team.name == team_name)
+        # As the store's choice does: the directory's CS team for the approach when it has CS teams.
+        if self._directory.cs_teams:
+            decision = self._machine.state.approach
+            approach = decision.approach if decision else Approach.STRUCTURED
+            found = directory_team(self._directory, approach)
+            if found is None:
+                self._machine.csm_chosen(None, team_name, f"no CS team in the directory serves {approach.value}", now)
+                return
+            team = found
+        else:
+            team = next(team for team in policy.teams if team.name == team_name)
         day = assignment_day(now, policy.calendar)
         pick = self._assignments.choose(self._machine.state.workflow_id, team, day)
         self._machine.csm_chosen(pick.csm, team.name, pick.reason, now)
