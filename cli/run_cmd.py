@@ -19,10 +19,12 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from cli.restart_policy import CrashRecord, GiveUp, RestartPolicy
 from cli.settings import CliSettings, get_settings
+from infra.directory_file import DIRECTORY_ENV
 from infra.temporal_binaries import dev_server_path
 from workflows import search_attributes
 
@@ -83,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
         "DATABASE_URL": settings.database_url or f"sqlite:///{data / 'baton.db'}",
         "BATON_UI_ORIGIN": f"http://127.0.0.1:{args.ui_port},http://localhost:{args.ui_port}",
         **local_secrets(data, settings),
+        **example_directory(os.environ),
     }
     baton = [sys.executable, "-m", "cli.main"]
     # Explicit handlers: a shell starts background jobs with SIGINT ignored, and services send SIGTERM.
@@ -174,6 +177,18 @@ def _describe(status: int) -> str:
 
 def _say(message: str) -> None:
     print(f"baton run: {message}", file=sys.stderr, flush=True)
+
+
+EXAMPLE_DIRECTORY = Path(__file__).resolve().parents[1] / "examples" / "directory.yaml"
+
+
+def example_directory(environ: Mapping[str, str]) -> dict[str, str]:
+    """On one machine without a directory of its own, the example's people (so a HubSpot owner
+    61234567 is Maria Lopez, and notices name people); a configured BATON_DIRECTORY always wins."""
+    if environ.get(DIRECTORY_ENV, "").strip() or not EXAMPLE_DIRECTORY.is_file():
+        return {}
+    _say(f"people directory: {EXAMPLE_DIRECTORY} (the example; set {DIRECTORY_ENV} to use your own)")
+    return {DIRECTORY_ENV: str(EXAMPLE_DIRECTORY)}
 
 
 def local_secrets(data: Path, settings: CliSettings) -> dict[str, str]:

@@ -140,3 +140,12 @@ def test_a_child_that_keeps_crashing_stops_everything_with_a_message(capsys):
     assert said.count("baton run: worker restarted") == 4
     assert "baton run: worker exited (status 3), its 5th exit within 60s; stopping everything" in said
     assert "API" not in said and steady.poll() is not None  # stopped with the rest, never restarted
+
+
+def test_one_machine_uses_the_example_directory_unless_one_is_configured(tmp_path):
+    from cli.run_cmd import EXAMPLE_DIRECTORY, example_directory
+    from domain.directory import load_directory_text
+
+    assert example_directory({}) == {"BATON_DIRECTORY": str(EXAMPLE_DIRECTORY)}
+    assert load_directory_text(EXAMPLE_DIRECTORY.read_text()).by_crm_owner("hubspot", "61234567").id == "maria"
+    assert example_directory({"BATON_DIRECTORY": str(tmp_path / "ours.yaml")}) == {}
