@@ -13,6 +13,7 @@ from temporalio.exceptions import TimeoutError as CallTimedOut
 
 with workflow.unsafe.imports_passed_through():
     from activities.crm import CommissionRelease, CrmActivities, CrmTask, CrmWriteResult, FetchDeal, FetchedDeal
+    from activities.introductions import IntroductionActivities
     from activities.notify import NotifyActivities
     from activities.recipients import RecipientActivities, ResolveRecipients
     from activities.store_activities import AssignCsm as AssignCsmRequest
@@ -21,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.csm_choice import assignment_day
     from domain.deal import Deal
     from domain.document import DocumentPatch
+    from domain.introductions import compose
     from domain.machine import HandoffMachine
     from domain.notifications import Notification
     from domain.policy import Policy
@@ -82,6 +84,8 @@ class EffectRunner:
         match effect:
             case fx.Notify():
                 self._background(self._notify(effect))
+            case fx.Introduce():
+                self._background(self._introduce(effect))
             case fx.CreateCrmTask():
                 self._background(self._crm_write(CrmActivities.create_task, self._task(effect), "task"))
             case fx.ReleaseCommission():
@@ -164,10 +168,36 @@ class EffectRunner:
         except ActivityError as err:
             self._failed(Kind.WARNING, "notify " + effect.event, err)
 
+    async def _introduce(self, effect: fx.Introduce) -> None:
+        """Its people resolved as a notice's are, the e-mail composed (and on the timeline), then sent."""
+        intro = effect.introduction
+        resolution = await self._resolve_places(intro.audience, "introduction " + intro.style.value)
+        if resolution is None:
+            return
+        outgoing = compose(intro, resolution.recipients)
+        self._machine.introduced(intro, outgoing, resolution, workflow.now())
+        self._poke()
+        if not outgoing.sendable:
+            return
+        try:
+            await workflow.execute_activity_method(
+                IntroductionActivities.send_introduction,
+                outgoing,
+                start_to_close_timeout=ATTEMPT_TIMEOUT,
+                schedule_to_close_timeout=SIDE_EFFECT_WITHIN,
+                retry_policy=RETRY_THROUGH_OUTAGES,
+                summary=f"introduction: {intro.style.value}",
+            )
+        except ActivityError as err:
+            self._failed(Kind.WARNING, "introduction " + intro.style.value, err)
+
     async def _resolve(self, effect: fx.Notify) -> Resolution | None:
         """The people holding the notice's places today, from the directory as it is now."""
+        return await self._resolve_places([Audience(place) for place in effect.to], effect.event)
+
+    async def _resolve_places(self, audience: list[Audience], what: str) -> Resolution | None:
         request = ResolveRecipients(
-            audience=[Audience(place) for place in effect.to],
+            audience=audience,
             people=self._machine.people(),
             day=assignment_day(workflow.now(), self._policy.calendar),
         )
@@ -179,12 +209,10 @@ class EffectRunner:
                 schedule_to_close_timeout=SIDE_EFFECT_WITHIN,
                 retry_policy=RETRY_THROUGH_OUTAGES,
                 local_retry_threshold=LOCAL_RETRY_WITHIN,
-                summary=f"recipients: {effect.event}",
+                summary=f"recipients: {what}",
             )
         except GAVE_UP as err:
-            self._machine.note(
-                Kind.WARNING, workflow.now(), what="recipients of " + effect.event, error=str(err.cause or err)
-            )
+            self._machine.note(Kind.WARNING, workflow.now(), what="recipients of " + what, error=str(err.cause or err))
             self._poke()
             return None
         return resolution
