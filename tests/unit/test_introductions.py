@@ -191,3 +191,14 @@ def test_an_invitation_needs_a_time_with_a_zone():
         invitation(intro(IntroStyle.LIVE_CALL), None, [])
     with pytest.raises(ValueError):
         invitation(intro(IntroStyle.LIVE_CALL, scheduled_for=datetime(2026, 3, 11, 10, 30)), None, [])
+
+
+@pytest.mark.parametrize("bad", ["n/a", "dana at acme", "dana@acme", "<dana@acme.example>"])
+def test_a_contact_email_is_an_address_or_nothing(bad):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError) as err:
+        HandoffDocument.model_validate({"stakeholders": [{"name": "Dana Lee", "email": bad}]})
+    assert err.value.errors()[0]["loc"] == ("stakeholders", 0, "email")
+    assert Contact(email=" dana@acme.example ").email == "dana@acme.example"
+    assert Contact.model_validate({"name": "Dana", "email": None}).email == ""  # a CRM's null is no address
