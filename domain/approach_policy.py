@@ -60,8 +60,14 @@ class ApproachProfile(_Section):
 
     slas: list[SlaName]
     intro: IntroStyle
+    # White glove: the AE is invited to this many of the first CS calls (the intro, the first touch and
+    # the kickoff count as those calls), and stays in a transition period this long from the intro
+    # held, with a notice when it ends. Absent from an old snapshot: no transition period.
     ae_joins_first_calls: int = Field(default=0, ge=0, le=10)
     transition: DurationField = parse_duration("0d")
+    # Welcome sequence: the messages after the first (sent when the CSM is briefed), each this long
+    # after the first; none after the kickoff. Absent from an old snapshot: the first message only.
+    welcome_follow_ups: list[DurationField] = Field(default_factory=list, max_length=9)
     pooled_csm: bool = False
     scored_fields: list[FieldName] | None = None
     sla_overrides: dict[SlaName, SlaSpec] = Field(default_factory=dict)
@@ -73,7 +79,12 @@ _MEETING = [SlaName.INTRO_SCHEDULED, SlaName.INTRO_HELD]
 
 def default_profiles() -> dict[Approach, ApproachProfile]:
     return {
-        Approach.AUTOMATED: ApproachProfile(slas=list(_CORE), intro=IntroStyle.WELCOME_SEQUENCE, pooled_csm=True),
+        Approach.AUTOMATED: ApproachProfile(
+            slas=list(_CORE),
+            intro=IntroStyle.WELCOME_SEQUENCE,
+            pooled_csm=True,
+            welcome_follow_ups=[parse_duration("3bd"), parse_duration("10bd")],
+        ),
         Approach.STRUCTURED: ApproachProfile(slas=_CORE + _MEETING, intro=IntroStyle.INTRO_EMAIL),
         Approach.WHITE_GLOVE: ApproachProfile(
             slas=_CORE + _MEETING + [SlaName.IMPL_OWNER_CONTACT],

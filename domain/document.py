@@ -5,7 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from domain.directory import looks_like_email
 
 
 class FieldName(StrEnum):
@@ -48,8 +50,16 @@ class Contact(_Strict):
     name: str = ""
     title: str = ""
     role: ContactRole | None = None
-    email: str = ""
+    email: str = Field(default="", description="optional; the customer e-mails (introductions) go only to these")
     notes: str = ""
+
+    @field_validator("email")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        value = value.strip()
+        if value and not looks_like_email(value):
+            raise ValueError("not an e-mail address (leave it empty when unknown)")
+        return value
 
 
 class SalesConversations(_Strict):

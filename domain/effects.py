@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from domain.introductions import Introduction
 from domain.onboarding import OnboardingInput, PostCheckInput
 
 
@@ -24,6 +25,14 @@ class Notify:
     details: dict[str, Any] = field(default_factory=dict)
     escalation: int | None = None
     addressed: bool = True
+
+
+@dataclass(frozen=True)
+class Introduce:
+    """An introduction e-mail (or invitation, or internal note): its people are resolved as it is sent,
+    and the timeline hears of it then (`HandoffMachine.introduced`)."""
+
+    introduction: Introduction
 
 
 @dataclass(frozen=True)
@@ -63,4 +72,6 @@ class EndChildren:
     """Cancel every child still running (the deal was lost)."""
 
 
-Effect = Notify | CreateCrmTask | ReleaseCommission | AssignCsm | StartOnboarding | StartPostCheck | EndChildren
+Effect = (
+    Notify | Introduce | CreateCrmTask | ReleaseCommission | AssignCsm | StartOnboarding | StartPostCheck | EndChildren
+)

@@ -14,6 +14,7 @@ of which calls only itself and the parts it is given (none calls back up):
     DocumentGate  score, tier gate, intake review            machine_gate.py
     Ownership     CSM assignment, AE departure               machine_owners.py
     Commission    the AE's commission hold                   machine_commission.py
+    Outreach      introductions, the AE's transition, partner machine_outreach.py
     Lifecycle     start, won, lost, tick, the end            machine_lifecycle.py
 
 A new rule goes into the part whose concern it is; a new message is a `check_*`/`apply_*` pair there
@@ -31,6 +32,7 @@ from domain.deal import Deal
 from domain.document import DocumentPatch, HandoffDocument
 from domain.effects import Effect, Notify
 from domain.errors import Refused
+from domain.introductions import Introduction, OutgoingIntroduction
 from domain.machine_children import Children
 from domain.machine_commission import Commission
 from domain.machine_deadlines import Deadlines
@@ -39,6 +41,7 @@ from domain.machine_handoff import Handoff
 from domain.machine_journal import Journal
 from domain.machine_lifecycle import Lifecycle
 from domain.machine_meetings import Meetings
+from domain.machine_outreach import Outreach
 from domain.machine_owners import Ownership
 from domain.messages import (
     AeDeparture,
@@ -70,7 +73,8 @@ class HandoffMachine:
         self._meetings = meetings = Meetings(handoff, deadlines, children)
         self._gate = gate = DocumentGate(handoff, deadlines, meetings)
         self._ownership = ownership = Ownership(handoff, deadlines)
-        self._lifecycle = Lifecycle(handoff, deadlines, gate, ownership, children, Commission(handoff))
+        self._outreach = outreach = Outreach(handoff)
+        self._lifecycle = Lifecycle(handoff, deadlines, gate, ownership, children, Commission(handoff), outreach)
 
     @classmethod
     def new(cls, workflow_id: str, deal: Deal, policy: Policy, people_rules: bool = True) -> HandoffMachine:
@@ -135,7 +139,11 @@ class HandoffMachine:
         """The next instant the workflow must wake at, and what it guards (for the timer summary)."""
         if self.state.ended:
             return None
-        candidates = [wake for wake in (self._deadlines.next_wake(), self._children.next_wake()) if wake]
+        candidates = [
+            wake
+            for wake in (self._deadlines.next_wake(), self._children.next_wake(), self._outreach.next_wake())
+            if wake
+        ]
         return min(candidates, key=lambda wake: wake[0]) if candidates else None
 
     def people(self) -> DealPeople:
@@ -158,6 +166,13 @@ class HandoffMachine:
         """The people a notice is going to, resolved from the directory as it is sent."""
         self._journal.now = now
         self._journal.addressed(notice, resolution)
+
+    def introduced(
+        self, intro: Introduction, outgoing: OutgoingIntroduction, resolution: Resolution, now: datetime
+    ) -> None:
+        """An introduction composed for the people its places resolved to, as it is sent."""
+        self._journal.now = now
+        self._outreach.introduced(intro, outgoing, resolution)
 
     def note(self, kind: Kind, now: datetime, **details: Any) -> None:
         """Record something the workflow observed outside the rules (an outside system failing)."""
@@ -182,6 +197,8 @@ class HandoffMachine:
         """The result of assignment by rule (round robin, capacity-aware), unless a lead got there first."""
         self._journal.now = now
         if self._ownership.csm_chosen(csm, team, reason):
+            if self.state.owners.csm:
+                self._outreach.csm_assigned()
             self._lifecycle.after_change()
 
     def milestone(self, signal: MilestoneSignal, now: datetime) -> None:
@@ -196,6 +213,8 @@ class HandoffMachine:
     def child_finished(self, signal: ChildFinished, now: datetime) -> None:
         self._journal.now = now
         if self._children.finished(signal):
+            if signal.kind is ChildKind.POST_CHECK:
+                self._outreach.check_finished(signal.passed)
             self._lifecycle.finish_if_done()
             self._lifecycle.refresh_phase()
 
@@ -211,31 +230,31 @@ class HandoffMachine:
         self._ownership.check_csm(msg)
 
     def apply_csm(self, msg: CsmAssignment, now: datetime) -> None:
-        self._apply(self._ownership.apply_csm, msg, now)
+        self._apply(self._ownership.apply_csm, msg, now, self._outreach.csm_assigned)
 
     def check_intake(self, msg: IntakeReviewInput) -> None:
         self._gate.check_intake(msg)
 
     def apply_intake(self, msg: IntakeReviewInput, now: datetime) -> None:
-        self._apply(self._gate.apply_intake, msg, now)
+        self._apply(self._gate.apply_intake, msg, now, self._outreach.briefed if msg.accept else None)
 
     def check_intro(self, msg: IntroUpdate) -> None:
         self._meetings.check_intro(msg)
 
     def apply_intro(self, msg: IntroUpdate, now: datetime) -> None:
-        self._apply(self._meetings.apply_intro, msg, now)
+        self._apply(self._meetings.apply_intro, msg, now, lambda: self._outreach.intro(msg))
 
     def check_first_touch(self, msg: FirstTouch) -> None:
         self._meetings.check_first_touch(msg)
 
     def apply_first_touch(self, msg: FirstTouch, now: datetime) -> None:
-        self._apply(self._meetings.apply_first_touch, msg, now)
+        self._apply(self._meetings.apply_first_touch, msg, now, self._outreach.first_touch)
 
     def check_kickoff(self, msg: KickoffHeld) -> None:
         self._meetings.check_kickoff(msg)
 
     def apply_kickoff(self, msg: KickoffHeld, now: datetime) -> None:
-        self._apply(self._meetings.apply_kickoff, msg, now)
+        self._apply(self._meetings.apply_kickoff, msg, now, self._outreach.kickoff)
 
     def check_ae_departure(self, msg: AeDeparture) -> None:
         self._ownership.check_ae_departure(msg)
@@ -249,8 +268,17 @@ class HandoffMachine:
     def apply_extension(self, msg: DeadlineExtension, now: datetime) -> None:
         self._apply(self._deadlines.apply_extension, msg, now)
 
-    def _apply(self, apply: Callable[[Message], None], msg: Message, now: datetime) -> None:
-        """An `apply_*` runs only after its `check_*` passed (the workflow's update validator)."""
+    def _apply(
+        self,
+        apply: Callable[[Message], None],
+        msg: Message,
+        now: datetime,
+        then: Callable[[], None] | None = None,
+    ) -> None:
+        """An `apply_*` runs only after its `check_*` passed (the workflow's update validator); `then`:
+        what the outreach does after it."""
         self._journal.now = now
         apply(msg)
+        if then is not None:
+            then()
         self._lifecycle.after_change()

@@ -15,6 +15,7 @@ from domain.machine_commission import Commission
 from domain.machine_deadlines import Deadlines
 from domain.machine_gate import DocumentGate
 from domain.machine_handoff import Handoff
+from domain.machine_outreach import Outreach
 from domain.machine_owners import Ownership
 from domain.machine_phase import derive_phase
 from domain.recipients import Audience
@@ -47,8 +48,10 @@ class Lifecycle:
         ownership: Ownership,
         children: Children,
         commission: Commission,
+        outreach: Outreach,
     ) -> None:
         self._h = handoff
+        self._outreach = outreach
         self._deadlines = deadlines
         self._gate = gate
         self._ownership = ownership
@@ -110,6 +113,7 @@ class Lifecycle:
         """Fire whatever has come due: breaches, escalation steps, the 30-day check."""
         if self._h.state.ended:
             return
+        self._outreach.tick()
         self._deadlines.fire_due()
         self._children.start_post_check_if_due()
         self.finish_if_done()
@@ -162,6 +166,7 @@ class Lifecycle:
             )
         if s.people_rules:
             self._ask_for_the_intro()
+        self._outreach.won()
         if not s.owners.csm:
             self._ownership.request_csm()
         if submitted:
@@ -209,6 +214,7 @@ class Lifecycle:
         h = self._h
         h.state.facts.ended_at = h.now
         h.state.owners.awaiting_csm = False  # nothing is awaited once the handoff has ended
+        self._outreach.closing()
         self._set_phase(Phase.CLOSED)
         h.journal.record(Kind.CLOSED, outcome=h.state.outcome.value)
 

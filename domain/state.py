@@ -144,6 +144,19 @@ class ChildStatus(BaseModel):
     summary: dict[str, Any] = Field(default_factory=dict)
 
 
+class Outreach(BaseModel):
+    """What the handoff has sent the customer (or the existing CSM), and the AE's part after the close."""
+
+    introduced: bool = Field(default=False, description="the intro e-mail, three-way intro or internal note asked")
+    welcome_started_at: datetime | None = None
+    welcome_sent: int = Field(default=0, description="messages of the welcome sequence asked so far")
+    invitations: int = Field(default=0, description="calendar invitations to the intro call asked so far")
+    ae_calls: list[str] = Field(default_factory=list, description="the CS calls the AE was invited to, in order")
+    transition_until: datetime | None = None
+    transition_ended_at: datetime | None = None
+    partner_told: list[str] = Field(default_factory=list, description="the steps the partner manager heard of")
+
+
 class HandoffState(BaseModel):
     workflow_id: str
     deal: Deal
@@ -171,6 +184,7 @@ class HandoffState(BaseModel):
     # the roles and addresses they always did, so their histories replay unchanged.
     people_rules: bool = False
     notices: int = Field(default=0, description="notices asked for so far: each one's key is its number")
+    outreach: Outreach = Field(default_factory=Outreach)
 
     @property
     def sla_breached(self) -> bool:

@@ -37,23 +37,28 @@ def notify_sinks(settings: WorkerSettings) -> list[Sink]:
     sinks: list[Sink] = [LogSink()]
     if slack_url := settings.slack_webhook_url.get_secret_value():
         sinks.append(SlackSink(slack_url))
-    if settings.smtp_host:
-        sinks.append(
-            EmailSink(
-                host=settings.smtp_host,
-                port=settings.smtp_port,
-                sender=settings.smtp_from,
-                recipients_by_role=settings.notify_emails,
-                starttls=settings.smtp_starttls,
-                username=settings.smtp_username or None,
-                password=settings.smtp_password.get_secret_value() or None,
-            )
-        )
+    if email := email_sink(settings):
+        sinks.append(email)
     if settings.webhook_url:
         sinks.append(WebhookSink(settings.webhook_url, settings.webhook_secret.get_secret_value()))
     # Names only: Slack webhook URLs and webhook secrets are credentials.
     log.info("notify sinks: %s", ", ".join(s.name for s in sinks))
     return sinks
+
+
+def email_sink(settings: WorkerSettings) -> EmailSink | None:
+    """The SMTP connection notices and the customer introductions share (None: not configured)."""
+    if not settings.smtp_host:
+        return None
+    return EmailSink(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.smtp_from,
+        recipients_by_role=settings.notify_emails,
+        starttls=settings.smtp_starttls,
+        username=settings.smtp_username or None,
+        password=settings.smtp_password.get_secret_value() or None,
+    )
 
 
 def usage_source(settings: WorkerSettings) -> UsageSource:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.crm import CrmActivities
+from activities.introductions import IntroductionActivities
 from activities.notify import NotifyActivities
 from activities.recipients import RecipientActivities
 from activities.report_activities import ReportActivities
 from activities.store_activities import StoreActivities
 from activities.usage import UsageActivities
 from store.engine import make_engine
-from worker.activity_clients import crm_clients, notify_sinks, usage_source
+from worker.activity_clients import crm_clients, email_sink, notify_sinks, usage_source
 from worker.settings import WorkerSettings
 from workflows.governance import MonthlyGovernanceWorkflow
 from workflows.handoff import DealHandoffWorkflow
@@ -58,6 +59,7 @@ def activities_of(
     store: StoreActivities,
     usage: UsageActivities,
     recipients: RecipientActivities | None = None,
+    introductions: IntroductionActivities | None = None,
 ) -> list:
     return [
         crm.fetch_deal,
@@ -65,6 +67,7 @@ def activities_of(
         crm.release_commission,
         notify.notify,
         (recipients or RecipientActivities()).resolve_recipients,
+        (introductions or IntroductionActivities()).send_introduction,
         store.record,
         store.assign_csm,
         usage.lookup,
@@ -79,5 +82,6 @@ def build_activities(settings: WorkerSettings) -> list:
         NotifyActivities(notify_sinks(settings)),
         StoreActivities(engine),
         UsageActivities(usage_source(settings)),
+        introductions=IntroductionActivities(email_sink(settings), settings.templates_dir or None),
     )
     return [*handoff, ReportActivities(engine).governance]

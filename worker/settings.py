@@ -43,6 +43,9 @@ class WorkerSettings(CrmSettings):
     webhook_url: str = ""
     webhook_secret: SecretStr = SecretStr("")
 
+    # The folder of customer introduction templates (default: activities/templates/introductions/).
+    templates_dir: str = ""
+
     usage_url: str = ""
     usage_token: SecretStr = SecretStr("")
 

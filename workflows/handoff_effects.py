@@ -13,6 +13,7 @@ from temporalio.exceptions import TimeoutError as CallTimedOut
 
 with workflow.unsafe.imports_passed_through():
     from activities.crm import CommissionRelease, CrmActivities, CrmTask, CrmWriteResult, FetchDeal, FetchedDeal
+    from activities.introductions import IntroductionActivities
     from activities.notify import NotifyActivities
     from activities.recipients import RecipientActivities, ResolveRecipients
     from activities.store_activities import AssignCsm as AssignCsmRequest
@@ -21,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.csm_choice import assignment_day
     from domain.deal import Deal
     from domain.document import DocumentPatch
+    from domain.introductions import Introduction, compose
     from domain.machine import HandoffMachine
     from domain.notifications import Notification
     from domain.policy import Policy
@@ -75,7 +77,7 @@ class EffectRunner:
         self._store_busy = False
         self._recording_stopped = False
         self._tasks: list[asyncio.Task[None]] = []
-        self._unaddressed: list[fx.Notify] = []
+        self._unaddressed: list[fx.Notify | fx.Introduce] = []
         self._addressing = False
 
     async def run(self, effect: fx.Effect) -> None:
@@ -84,6 +86,8 @@ class EffectRunner:
         match effect:
             case fx.Notify():
                 self._ask_notice(effect)
+            case fx.Introduce():
+                self._unaddressed.append(effect)
             case fx.CreateCrmTask():
                 self._background(self._crm_write(CrmActivities.create_task, self._task(effect), "task"))
             case fx.ReleaseCommission():
@@ -153,11 +157,11 @@ class EffectRunner:
         finally:
             self._addressing = False
 
-    async def _address(self, notices: list[fx.Notify]) -> None:
-        """The people holding each notice's places today, from the directory as it is now; each notice
-        goes on the timeline with them, then out."""
+    async def _address(self, items: list[fx.Notify | fx.Introduce]) -> None:
+        """The people holding each notice's (and introduction's) places today, from the directory as it
+        is now; each goes on the timeline with them, then out."""
         request = ResolveRecipients(
-            notices=[[Audience(place) for place in notice.to] for notice in notices],
+            notices=[_places(item) for item in items],
             people=self._machine.people(),
             day=assignment_day(workflow.now(), self._policy.calendar),
         )
@@ -169,20 +173,25 @@ class EffectRunner:
                 schedule_to_close_timeout=SIDE_EFFECT_WITHIN,
                 retry_policy=RETRY_THROUGH_OUTAGES,
                 local_retry_threshold=LOCAL_RETRY_WITHIN,
-                summary="recipients: " + ", ".join(notice.event for notice in notices),
+                summary="recipients: " + ", ".join(_what(item) for item in items),
             )
         except GAVE_UP as err:
-            for notice in notices:
+            for item in items:
                 self._machine.note(
-                    Kind.WARNING, workflow.now(), what="recipients of " + notice.event, error=str(err.cause or err)
+                    Kind.WARNING, workflow.now(), what="recipients of " + _what(item), error=str(err.cause or err)
                 )
             self._poke()
             return
-        for notice, resolution in zip(notices, resolutions, strict=True):
-            self._machine.notice_addressed(notice, resolution, workflow.now())
+        sends: list[Coroutine[Any, Any, None]] = []
+        for item, resolution in zip(items, resolutions, strict=True):
+            if isinstance(item, fx.Notify):
+                self._machine.notice_addressed(item, resolution, workflow.now())
+                sends.append(self._send(item, resolution.ids, resolution.recipients))
+            else:
+                sends.append(self._send_introduction(item.introduction, resolution))
         self._poke()
-        for notice, resolution in zip(notices, resolutions, strict=True):
-            self._background(self._send(notice, resolution.ids, resolution.recipients))
+        for send in sends:
+            self._background(send)
 
     async def _send(self, effect: fx.Notify, to: list[str], recipients: list[Recipient]) -> None:
         deal = self._machine.state.deal
@@ -209,6 +218,24 @@ class EffectRunner:
             )
         except ActivityError as err:
             self._failed(Kind.WARNING, "notify " + effect.event, err)
+
+    async def _send_introduction(self, intro: Introduction, resolution: Resolution) -> None:
+        """The e-mail composed for the people resolved (and on the timeline), then sent."""
+        outgoing = compose(intro, resolution.recipients)
+        self._machine.introduced(intro, outgoing, resolution, workflow.now())
+        if not outgoing.sendable:
+            return
+        try:
+            await workflow.execute_activity_method(
+                IntroductionActivities.send_introduction,
+                outgoing,
+                start_to_close_timeout=ATTEMPT_TIMEOUT,
+                schedule_to_close_timeout=SIDE_EFFECT_WITHIN,
+                retry_policy=RETRY_THROUGH_OUTAGES,
+                summary=f"introduction: {intro.style.value}",
+            )
+        except ActivityError as err:
+            self._failed(Kind.WARNING, "introduction " + intro.style.value, err)
 
     def _task(self, effect: fx.CreateCrmTask) -> CrmTask:
         return CrmTask(
@@ -376,3 +403,13 @@ class EffectRunner:
         """An outside call that gave up: recorded on the timeline, and the handoff goes on."""
         self._machine.note(kind, workflow.now(), what=what, error=str(err.cause or err))
         self._poke()
+
+
+def _places(item: fx.Notify | fx.Introduce) -> list[Audience]:
+    if isinstance(item, fx.Notify):
+        return [Audience(place) for place in item.to]
+    return list(item.introduction.audience)
+
+
+def _what(item: fx.Notify | fx.Introduce) -> str:
+    return item.event if isinstance(item, fx.Notify) else "introduction " + item.introduction.style.value

@@ -57,7 +57,10 @@ def contact_rows(form: FormData) -> list[Contact]:
         role = parts.pop("role")
         if role and role not in ContactRole.__members__.values():
             raise FormError(f"stakeholders-{index}-role", f"unknown role {role!r}")
-        contacts.append(Contact(**parts, role=ContactRole(role) if role else None))
+        try:
+            contacts.append(Contact(**parts, role=ContactRole(role) if role else None))
+        except ValidationError:
+            raise FormError(f"stakeholders-{index}-email", "not an e-mail address") from None
     return contacts
 
 

@@ -3,8 +3,8 @@ of workflows/handoff_effects.py, and the one place a simulated effect is carried
 
 Outside calls take no virtual time. A CSM choice answers after the instant's own work, as the
 workflow hears of it after the activity's round trip; a child starts before the next effect, as the
-workflow awaits it. A notice is resolved to people from the scenario's directory at
-the instant it is asked for; CRM writes change nothing a timeline shows.
+workflow awaits it. A notice (or an introduction) is resolved to people from the scenario's
+directory at the instant it is asked for; CRM writes and e-mails change nothing a timeline shows.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from domain.approach_kinds import Approach
 from domain.child_runs import OnboardingRun, PostCheckRun
 from domain.csm_choice import assignment_day, directory_team
 from domain.directory import Directory
+from domain.introductions import compose
 from domain.machine import HandoffMachine
 from domain.onboarding import UsageReport
 from domain.recipients import Audience, resolve
@@ -61,6 +62,8 @@ class SimulatedEffects:
                 # run before the people rules is on the timeline already.
                 if not effect.addressed:
                     self._address(effect, now)
+            case fx.Introduce():
+                self._introduce(effect, now)
             case fx.CreateCrmTask() | fx.ReleaseCommission():
                 pass
             case fx.AssignCsm():
@@ -81,6 +84,13 @@ class SimulatedEffects:
         audience = [Audience(place) for place in notice.to]
         resolution = resolve(audience, self._machine.people(), self._directory, day)
         self._machine.notice_addressed(notice, resolution, now)
+
+    def _introduce(self, effect: fx.Introduce, now: datetime) -> None:
+        """Composed for the people the scenario's directory names, as the workflow does before sending."""
+        intro = effect.introduction
+        day = assignment_day(now, self._machine.policy.calendar)
+        resolution = resolve(intro.audience, self._machine.people(), self._directory, day)
+        self._machine.introduced(intro, compose(intro, resolution.recipients), resolution, now)
 
     def _assign_csm(self, team_name: str, now: datetime) -> None:
         policy = self._machine.policy
