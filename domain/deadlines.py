@@ -32,6 +32,18 @@ def meet(deadline: Deadline, at: datetime) -> bool:
     return True
 
 
+def met_late(deadline: Deadline) -> bool:
+    """A breached deadline done after all: its escalation steps not yet reached will not fire, and it
+    keeps its breach (and no `met_at`: reports count it as breached, not met). False when there was
+    nothing left to stop (or it was not breached)."""
+    waiting = [step for step in deadline.escalations if not step.fired]
+    if deadline.status is not DeadlineStatus.BREACHED or not waiting:
+        return False
+    for step in waiting:
+        step.fired = True
+    return True
+
+
 def cancel(deadline: Deadline) -> bool:
     if not deadline.watching:
         return False

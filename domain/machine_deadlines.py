@@ -34,8 +34,14 @@ class Deadlines:
 
     def meet(self, sla: SlaName) -> None:
         deadline = self._h.state.deadlines.get(sla)
-        if deadline is not None and deadlines.meet(deadline, self._h.now):
+        if deadline is None:
+            return
+        if deadlines.meet(deadline, self._h.now):
             self._h.journal.record(Kind.DEADLINE_MET, sla=sla.value, due=deadline.due.isoformat())
+        elif self._h.state.people_rules and deadlines.met_late(deadline):
+            # Breached, then done: the rest of its ladder has nobody to chase (the VP is not told at
+            # 5bd about an intro the AE scheduled at 4bd). It stays breached in every report.
+            self._h.journal.record(Kind.DEADLINE_MET, sla=sla.value, due=deadline.due.isoformat(), late=True)
 
     def cancel_all(self) -> None:
         for deadline in self._h.state.deadlines.values():

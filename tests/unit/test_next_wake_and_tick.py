@@ -9,7 +9,7 @@ import pytest
 from domain.messages import DeadlineExtension, FirstTouch, IntroAction, IntroUpdate, KickoffHeld
 from domain.roles import SlaName
 from domain.stages import StageKind
-from domain.state import ChildKind
+from domain.state import ChildKind, DeadlineStatus
 from domain.timeline import Kind
 from tests.unit.machine_builders import CLOSE, NY, D, H, briefed, entries, intro_held, machine
 
@@ -20,9 +20,9 @@ def ny(day: int, hour: int) -> datetime:
     return datetime(2026, 3, day, hour, tzinfo=NY)
 
 
-def met_early():
+def met_early(people_rules: bool = True):
     """Briefed and first touch within the hour of the close."""
-    m = briefed(machine(), CLOSE + H)
+    m = briefed(machine(people_rules=people_rules), CLOSE + H)
     m.apply_first_touch(FirstTouch(channel="email"), CLOSE + H)
     return m
 
@@ -76,10 +76,26 @@ def test_nothing_fires_and_nothing_wakes_after_the_end():
     assert m.state.model_dump() == before and m.next_wake() is None
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a late-met deadline keeps escalating (the VP hears on day 5)")
 def test_an_intro_scheduled_late_stops_the_escalation_ladder():
     m = met_early()
     m.tick(ny(11, 15))  # 3bd: breached, the sales manager escalated
     m.apply_intro(IntroUpdate(action=IntroAction.SCHEDULED), ny(12, 10))
     m.tick(ny(13, 15))  # 5bd: the intro was scheduled a day ago; the VP has nothing to chase
     assert [e.details["to"] for e in entries(m, Kind.ESCALATED, sla="intro_scheduled")] == ["sales_manager"]
+    # Breached it stays: met late, with no `met_at` for the reports to count as met.
+    deadline = m.state.deadlines[SlaName.INTRO_SCHEDULED]
+    assert deadline.status is DeadlineStatus.BREACHED and deadline.met_at is None
+    [late] = entries(m, Kind.DEADLINE_MET, sla="intro_scheduled")
+    assert late.details["late"] is True and late.at == ny(12, 10)
+
+
+def test_before_the_people_rules_a_late_intro_still_reached_the_vp():
+    """Runs started before the fix replay as they ran."""
+    m = met_early(people_rules=False)
+    m.tick(ny(11, 15))
+    m.apply_intro(IntroUpdate(action=IntroAction.SCHEDULED), ny(12, 10))
+    m.tick(ny(13, 15))
+    assert [e.details["to"] for e in entries(m, Kind.ESCALATED, sla="intro_scheduled")] == [
+        "sales_manager",
+        "vp_sales",
+    ]
