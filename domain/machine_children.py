@@ -12,6 +12,7 @@ from domain.machine_deadlines import SETTLED_BY_CHECK, Deadlines
 from domain.machine_handoff import Handoff
 from domain.messages import ChildFinished, MilestoneSignal
 from domain.onboarding import OnboardingInput, PostCheckInput
+from domain.recipients import Audience
 from domain.roles import SlaName
 from domain.state import ChildKind, ChildStatus
 from domain.timeline import Kind
@@ -33,6 +34,7 @@ class Children:
             policy=h.policy.onboarding,
             closed_at=self._closed_at(),
             calendar=h.policy.calendar,
+            tells_cs=not h.state.people_rules,
         )
         h.journal.ask(StartOnboarding(workflow_id=onboarding_workflow_id(h.state.workflow_id), input=child))
 
@@ -78,6 +80,15 @@ class Children:
         h.journal.record(Kind.CHILD_FINISHED, child=signal.kind.value, passed=signal.passed)
         if signal.kind is ChildKind.ONBOARDING:
             h.state.facts.transitioned_at = h.now
+            if h.state.people_rules:
+                completion = signal.summary.get("completion")
+                done = f" ({completion}% of the onboarding milestones reached)" if completion is not None else ""
+                h.journal.notify(
+                    "cs_introduction",
+                    [Audience.CSM, Audience.AE],
+                    f"Onboarding handed over to CS: {h.state.deal.account}",
+                    f"{h.state.deal.account} moves from onboarding to its CSM now{done}.",
+                )
         else:
             self._settle_checks(signal)
         return True

@@ -22,6 +22,9 @@ class OnboardingInput(BaseModel):
     # The parent's business calendar, so a time trigger in business days (`after: 20bd`) resolves. A
     # child started before it was passed counts clock time from the close, as it always did.
     calendar: BusinessCalendar | None = None
+    # Whether the child tells CS of the handover itself (to the role names it knew). A parent under the
+    # people rules tells the CSM it resolved instead, when the child reports; older children still do.
+    tells_cs: bool = True
 
 
 class OnboardingSummary(BaseModel):

@@ -37,13 +37,14 @@ class OnboardingTransitionWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         await asyncio.gather(*self._forwarding)
         workflow_id = workflow.info().workflow_id
-        await workflow.execute_activity_method(
-            NotifyActivities.notify,
-            self._run.introduction(workflow_id),
-            start_to_close_timeout=ATTEMPT_TIMEOUT,
-            retry_policy=RETRY_THROUGH_OUTAGES,
-            summary="notify: CS introduction",
-        )
+        if input.tells_cs:
+            await workflow.execute_activity_method(
+                NotifyActivities.notify,
+                self._run.introduction(workflow_id),
+                start_to_close_timeout=ATTEMPT_TIMEOUT,
+                retry_policy=RETRY_THROUGH_OUTAGES,
+                summary="notify: CS introduction",
+            )
         parent = workflow.get_external_workflow_handle(input.parent_id)
         await parent.signal(HandoffSignal.CHILD_FINISHED, self._run.finished(workflow_id))
         return summary

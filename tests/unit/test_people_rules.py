@@ -85,3 +85,29 @@ def test_a_five_star_handoff_is_shared_with_the_sales_team(rating, shared):
     assert bool(celebrated) is shared
     if shared:
         assert celebrated[0].to == ["sales_team"]
+
+
+@pytest.mark.parametrize("people_rules", [True, False])
+def test_the_parent_tells_the_csm_of_the_handover_to_cs_and_the_child_no_longer_does(people_rules):
+    from domain.effects import StartOnboarding
+    from domain.messages import ChildFinished, KickoffHeld
+    from domain.state import ChildKind
+    from tests.unit.machine_builders import D, briefed, intro_held
+
+    m = briefed(machine(people_rules=people_rules), CLOSE + H)
+    intro_held(m, CLOSE + 2 * H, CLOSE + D)
+    m.check_kickoff(KickoffHeld())
+    m.apply_kickoff(KickoffHeld(), CLOSE + 2 * D)
+    [start] = effects_of(m, StartOnboarding)
+    assert start.input.tells_cs is not people_rules
+    m.child_started(ChildKind.ONBOARDING, start.workflow_id, CLOSE + 2 * D)
+    summary = {"completion": 75.0}
+    m.child_finished(
+        ChildFinished(kind=ChildKind.ONBOARDING, workflow_id=start.workflow_id, passed=True, summary=summary),
+        CLOSE + 20 * D,
+    )
+    told = [n for n in effects_of(m, Notify) if n.event == "cs_introduction"]
+    if people_rules:
+        assert [n.to for n in told] == [["csm", "ae"]] and "75.0%" in told[0].text
+    else:
+        assert told == []
