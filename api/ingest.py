@@ -206,7 +206,12 @@ class Ingest:
                 "start_signal": HandoffSignal.STAGE_CHANGED,
                 "start_signal_args": [
                     StageChanged(
-                        stage=event.stage, kind=item.kind, deal=deal, document=item.document, at=event.occurred_at
+                        stage=event.stage,
+                        kind=item.kind,
+                        deal=deal,
+                        document=item.document,
+                        at=event.occurred_at,
+                        crm_document=item.crm_document,
                     )
                 ],
             }

@@ -123,12 +123,23 @@ class HandoffMachine:
         self._lifecycle.start(deal, document, won, learned_at, crm_document)
 
     def stage_changed(
-        self, kind: StageKind, stage: str, deal: Deal | None, document: HandoffDocument | None, now: datetime
+        self,
+        kind: StageKind,
+        stage: str,
+        deal: Deal | None,
+        document: HandoffDocument | None,
+        now: datetime,
+        crm_document: DocumentPatch | None = None,
     ) -> None:
-        """A CRM stage change (a signal: never refused; what does not apply is recorded and ignored)."""
+        """A CRM stage change (a signal: never refused; what does not apply is recorded and ignored).
+        `crm_document`: the document fields a win's CRM properties hold; they reach a run that was
+        waiting for its win (a pre-close start) as CRM document changes, never as a submission."""
         self._journal.now = now
+        waiting = self.state.facts.won_at is None
         # The parts compare kinds by identity: a plain "lost" must not slip past them as "not lost".
         self._lifecycle.stage_changed(StageKind(kind), stage, deal, document)
+        if crm_document is not None and waiting and self.state.facts.won_at is not None:
+            self.crm_document_changed(CrmDocumentChange(fields=crm_document), now)
 
     def tick(self, now: datetime) -> None:
         """Fire whatever has come due: breaches, escalation steps, the 30-day check."""

@@ -103,6 +103,9 @@ class StageChanged(BaseModel):
     deal: Deal | None = None
     document: HandoffDocument | None = None
     at: datetime | None = None
+    crm_document: DocumentPatch | None = Field(
+        default=None, description="document fields the won event's mapped CRM properties hold (never a submission)"
+    )
 
 
 class ChildFinished(BaseModel):

@@ -26,6 +26,7 @@ from tests.api_rig import (
     sf_id,
 )  # fmt: skip
 from tests.conftest import assert_eventually
+from workflows.handoff import DealHandoffWorkflow
 
 pytestmark = pytest.mark.temporal
 
@@ -245,3 +246,51 @@ async def test_a_win_advances_a_running_pre_close_run(rig_factory, tmp_path):
             assert state.json()["facts"]["won_at"] and state.json()["phase"] != "pre_close"
 
         await assert_eventually(won_phase)
+
+
+async def test_a_hubspot_win_reaching_a_pre_close_run_carries_the_mapped_document_properties(rig_factory, tmp_path):
+    """A HubSpot workflow webhook with the team's document properties, for a deal whose handoff started
+    before the close: the fields reach the running handoff (they were dropped), unsubmitted."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "stages:\n  pre_close:\n    hubspot: [contractsent]\n"
+        "crm_fields:\n  hubspot:\n    document: {goals: handoff_goals}\n"
+    )
+    goals = "Cut onboarding time from 30 to 10 days by the end of Q3."
+    async with rig_factory() as rig, running_api(rig, policy_file=str(policy)) as api:
+        number = deal_number()
+        api.track(f"baton-hubspot-{number}")
+
+        async def post(stage: str, **extra: dict) -> str:
+            stamp = int(time.time() * 1000)
+            body = dumps(
+                {
+                    "objectId": number,
+                    "properties": {
+                        "dealstage": {"value": stage, "timestamp": stamp},
+                        "dealname": {"value": "Grünwald Logistik"},
+                        "amount": {"value": "150000"},
+                        **extra,
+                    },
+                }
+            )
+            answer = await api.http.post("/webhooks/hubspot", content=body, headers=hubspot_v2_headers(body))
+            assert answer.status_code == 202, answer.text
+            return answer.json()[0]["outcome"]
+
+        assert await post("contractsent") == "started"
+        handle = rig.client.get_workflow_handle(f"baton-hubspot-{number}")
+
+        async def pre_close():
+            assert (await handle.query(DealHandoffWorkflow.state)).phase.value == "pre_close"
+
+        await assert_eventually(pre_close)
+        assert await post("closedwon", handoff_goals={"value": goals}) == "advanced"
+
+        async def won_with_goals():
+            state = await handle.query(DealHandoffWorkflow.state)
+            assert state.facts.won_at is not None and state.document.goals == goals
+            return state
+
+        state = await assert_eventually(won_with_goals)
+        assert state.facts.submitted_at is None

@@ -115,3 +115,38 @@ async def test_a_document_read_at_the_fetch_submits_only_when_the_crm_says_so(ri
         state = await assert_eventually(lambda: started(handle))
         assert state.document.goals == READY_DOCUMENT.goals
         assert (state.facts.submitted_at is not None) is submitted
+
+
+async def test_a_win_reaching_a_pre_close_run_carries_its_crm_document_fields(rig_factory, env):
+    """The won event of a run started before the close carries the document fields its CRM properties
+    map to (they were lost before: only a new run's input had them); they never submit by themselves."""
+    from domain.messages import StageChanged
+    from domain.stages import StageKind
+
+    async with rig_factory() as rig:
+        now = await env.get_current_time()
+        early = deal(closed_at=None, acv=150_000)
+        handle = await start(rig, early, parse_policy(None), learned_at=None, won=False)
+
+        async def pre_close():
+            state = await handle.query(DealHandoffWorkflow.state)
+            assert state.phase.value == "pre_close"
+
+        await assert_eventually(pre_close)
+        won = early.model_copy(update={"closed_at": now})
+        crm_goals = DocumentPatch(goals=READY_DOCUMENT.goals, risks=READY_DOCUMENT.risks)
+        await handle.signal(
+            DealHandoffWorkflow.stage_changed,
+            StageChanged(stage="closedwon", kind=StageKind.WON, deal=won, at=now, crm_document=crm_goals),
+        )
+
+        async def won_with_goals():
+            state = await handle.query(DealHandoffWorkflow.state)
+            assert state.facts.won_at is not None
+            assert (state.document.goals, state.document.risks) == (READY_DOCUMENT.goals, READY_DOCUMENT.risks)
+            return state
+
+        state = await assert_eventually(won_with_goals)
+        assert state.facts.submitted_at is None
+        [changed] = [e for e in state.timeline if e.kind is Kind.MESSAGE and e.details.get("by") == "crm"]
+        assert changed.details["fields"] == ["goals", "risks"]

@@ -135,7 +135,9 @@ class DealHandoffWorkflow:
             self._early.append(signal)
             return
         self._receive(
-            lambda: self._m.stage_changed(signal.kind, signal.stage, signal.deal, signal.document, self._now())
+            lambda: self._m.stage_changed(
+                signal.kind, signal.stage, signal.deal, signal.document, self._now(), signal.crm_document
+            )
         )
 
     @workflow.signal(name=HandoffSignal.CRM_DOCUMENT_CHANGED)

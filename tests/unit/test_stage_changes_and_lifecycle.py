@@ -186,3 +186,16 @@ def test_note_records_what_the_workflow_saw_outside_the_rules():
         CLOSE + H,
         {"what": "fetch deal", "error": "HTTP 404"},
     )
+
+
+def test_a_win_carries_crm_document_fields_to_a_waiting_run_only():
+    from domain.document import DocumentPatch
+
+    crm = DocumentPatch(goals=READY_DOCUMENT.goals)
+    m = machine(None, won=False, acv=150_000)
+    m.stage_changed(StageKind.WON, "closedwon", won_deal(acv=150_000), None, CLOSE + H, crm_document=crm)
+    assert m.state.document.goals == READY_DOCUMENT.goals and m.state.facts.submitted_at is None
+    # A run already won (the start signal of a new run) ignores them: its input carried them.
+    m = machine(None)
+    m.stage_changed(StageKind.WON, "closedwon", won_deal(), None, CLOSE + H, crm_document=crm)
+    assert m.state.document.goals == ""
