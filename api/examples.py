@@ -32,6 +32,19 @@ HUBSPOT = raw_body("application/json", {
     }),
 }, {"oneOf": [{"type": "array", "items": {"type": "object"}}, {"type": "object"}]})  # fmt: skip
 
+# The four headers of one webhooks-API delivery, as HubSpot sends them together: the v3 pair is what
+# Baton verifies; the v1 pair beside it describes the older signature and is not used.
+HUBSPOT_HEADERS: dict[str, dict[str, Any]] = {
+    "v3": {"description": "base64 HMAC-SHA256 of method, URI, body and timestamp: verified when present",
+           "examples": ["Gq2bJ9Z0cS0b3bXzqF4kS3o7yYw6C2m8vQ1tR5nL0aE="]},
+    "timestamp": {"description": "milliseconds since the epoch, sent with v3; older than 5 minutes is refused",
+                  "examples": ["1772809200000"]},
+    "signature": {"description": "sent beside v3 as the v1 signature (not used); a workflow webhook's v2 signature",
+                  "examples": ["3f7a1c0e9b8d2f4a6c5e1b0d9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a0f"]},
+    "version": {"description": "describes X-HubSpot-Signature only: v1 beside a v3 signature, v2 from a workflow",
+                "examples": ["v1"]},
+}  # fmt: skip
+
 SALESFORCE_CDC = raw_body("application/json", {
     "cdc": _one("OpportunityChangeEvent relayed as JSON", {
         "ChangeEventHeader": {"entityName": "Opportunity", "changeType": "UPDATE", "recordIds": ["0065g00000AbCdEAAV"],

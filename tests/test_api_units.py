@@ -197,3 +197,19 @@ def test_openapi_documents_roles_and_examples_for_every_endpoint() -> None:
             if body:
                 content = next(iter(body["content"].values()))
                 assert content.get("examples"), (method, path)
+
+
+def test_the_hubspot_webhook_documents_all_four_headers_a_delivery_carries() -> None:
+    """HubSpot's webhooks API sends the v3 pair and the older v1 pair on one request; the docs show all
+    four, and which one Baton verifies."""
+    spec = create_app(ApiSettings(api_keys=api_keys_setting())).openapi()
+    headers = {p["name"]: p for p in spec["paths"]["/webhooks/hubspot"]["post"]["parameters"] if p["in"] == "header"}
+    assert set(headers) >= {
+        "X-HubSpot-Signature-v3",
+        "X-HubSpot-Request-Timestamp",
+        "X-HubSpot-Signature",
+        "X-HubSpot-Signature-Version",
+    }
+    assert "verified" in headers["X-HubSpot-Signature-v3"]["description"]
+    assert headers["X-HubSpot-Signature-Version"]["schema"]["examples"] == ["v1"]
+    assert all(header["description"] and header["schema"]["examples"] for header in headers.values())

@@ -17,6 +17,7 @@ from api.crm import (
     verify_hubspot_v3,
 )
 from api.deps import IngestDep, SettingsDep
+from api.examples import HUBSPOT_HEADERS as HEADER_DOCS
 from api.ingest_plan import EventOutcome
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
@@ -41,10 +42,10 @@ async def hubspot(
     request: Request,
     settings: SettingsDep,
     ingest: IngestDep,
-    signature_v3: Annotated[str | None, Header(alias="X-HubSpot-Signature-v3")] = None,
-    timestamp: Annotated[str | None, Header(alias="X-HubSpot-Request-Timestamp")] = None,
-    signature: Annotated[str | None, Header(alias="X-HubSpot-Signature")] = None,
-    version: Annotated[str | None, Header(alias="X-HubSpot-Signature-Version")] = None,
+    signature_v3: Annotated[str | None, Header(alias="X-HubSpot-Signature-v3", **HEADER_DOCS["v3"])] = None,
+    timestamp: Annotated[str | None, Header(alias="X-HubSpot-Request-Timestamp", **HEADER_DOCS["timestamp"])] = None,
+    signature: Annotated[str | None, Header(alias="X-HubSpot-Signature", **HEADER_DOCS["signature"])] = None,
+    version: Annotated[str | None, Header(alias="X-HubSpot-Signature-Version", **HEADER_DOCS["version"])] = None,
 ) -> list[EventOutcome]:
     body = await request.body()
     secret = settings.hubspot_client_secret.get_secret_value()
