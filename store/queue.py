@@ -59,25 +59,16 @@ def queue(
     offset: int = 0,
 ) -> QueuePage:
     horizon = now + soon
-    # One pass over the SLAs gives both instants, and the page carries the filtered count (a window),
-    # so 10,000 open handoffs are read once per page, not four times.
-    breached = col(SlaRow.status) == "breached"
-    sla_times = (
-        select(
-            col(SlaRow.workflow_id).label("workflow_id"),
-            func.min(case((breached, func.coalesce(col(SlaRow.breached_at), col(SlaRow.due))))).label("first_breach"),
-            func.min(case((col(SlaRow.status).in_(OPEN_SLA), col(SlaRow.due)))).label("next_due"),
-        )
-        .group_by(col(SlaRow.workflow_id))
-        .subquery()
-    )
-    soon_due = and_(sla_times.c.next_due.is_not(None), sla_times.c.next_due <= horizon)
-    bucket = case((sla_times.c.first_breach.is_not(None), 0), (soon_due, 1), else_=2)
-    instant = case((sla_times.c.first_breach.is_not(None), sla_times.c.first_breach), (soon_due, sla_times.c.next_due))
+    # The two instants live on the handoff row (written with its SLAs), so the page reads handoffs
+    # only, and carries the filtered count (a window): one pass per page.
+    first_breach, next_due = col(HandoffRow.first_breach_at), col(HandoffRow.next_due_at)
+    soon_due = and_(next_due.is_not(None), next_due <= horizon)
+    bucket = case((first_breach.is_not(None), 0), (soon_due, 1), else_=2)
+    instant = case((first_breach.is_not(None), first_breach), (soon_due, next_due))
     tier_rank = case(TIER_RANK, value=col(HandoffRow.tier), else_=2)
     conditions = [
         col(HandoffRow.outcome) == "open",
-        or_(sla_times.c.first_breach.is_not(None), soon_due, col(HandoffRow.tier).in_(tuple(TIER_RANK))),
+        or_(first_breach.is_not(None), soon_due, col(HandoffRow.tier).in_(tuple(TIER_RANK))),
     ]
     for column, value in (
         (col(HandoffRow.cs_team), where.team),
@@ -91,10 +82,9 @@ def queue(
         select(
             col(HandoffRow.workflow_id), col(HandoffRow.crm), col(HandoffRow.deal_id), col(HandoffRow.account), col(HandoffRow.ae),
             col(HandoffRow.csm), col(HandoffRow.cs_team), col(HandoffRow.approach), col(HandoffRow.phase), col(HandoffRow.tier),
-            col(HandoffRow.score), sla_times.c.first_breach, sla_times.c.next_due,
+            col(HandoffRow.score), first_breach, next_due,
             func.count().over().label("total"),  # the whole filtered count, in the same pass as the page
         )
-        .outerjoin(sla_times, sla_times.c.workflow_id == col(HandoffRow.workflow_id))
         .where(*conditions)
     )  # fmt: skip
     ordered = joined.order_by(bucket, instant, tier_rank, col(HandoffRow.workflow_id)).limit(limit).offset(offset)

@@ -120,6 +120,11 @@ def handoff_values(state: HandoffState) -> dict[str, Any]:
         "ended_at": facts.ended_at,
         "csm_rating": state.intake.rating if state.intake else None,
         "sla_breached": state.sla_breached,
+        "first_breach_at": min(
+            (d.breached_at or d.due for d in state.deadlines.values() if d.status is DeadlineStatus.BREACHED),
+            default=None,
+        ),
+        "next_due_at": min((d.due for d in state.deadlines.values() if d.open), default=None),
         "updated_at": updated_at,
         "last_seq": last_seq,
     }

@@ -76,6 +76,10 @@ class HandoffRow(SQLModel, table=True):
     ended_at: datetime | None = _instant()
     csm_rating: int | None = None
     sla_breached: bool = False
+    # The queue's two instants, kept with the row (migration 0005) so a page reads no SLA rows to
+    # order the open handoffs: the oldest breach, and the soonest due of an SLA still open.
+    first_breach_at: datetime | None = _instant()
+    next_due_at: datetime | None = _instant()
     updated_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
     last_seq: int = 0
 

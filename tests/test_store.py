@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 from sqlmodel import Session
 from temporalio.testing import ActivityEnvironment
 
@@ -118,7 +118,7 @@ def seqs(store: Store, workflow_id: str = "baton-hubspot-1") -> list[int]:
 def test_migration_creates_the_models_tables(store):
     tables = set(inspect(store.engine).get_table_names())
     assert tables == {table.name for table in SQLModel.metadata.sorted_tables} | {"alembic_version"}
-    assert migrate.current_revision(store.url) == migrate.head_revision() == "0004"
+    assert migrate.current_revision(store.url) == migrate.head_revision() == "0005"
     with store.engine.connect() as connection:
         drift = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
     assert drift == [], "store/tables.py and the migrations disagree; add a migration"
@@ -386,12 +386,12 @@ def test_db_upgrade_command(store, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the migrations are found from any working directory
     fresh = f"sqlite:///{tmp_path / 'nested' / 'fresh.db'}"
     assert run_db("db", "upgrade", "--url", fresh) == 0
-    assert "upgraded from an empty database to revision 0004" in capsys.readouterr().out
+    assert "upgraded from an empty database to revision 0005" in capsys.readouterr().out
     engine = make_engine(fresh)
     assert "handoffs" in inspect(engine).get_table_names()
     engine.dispose()
     assert run_db("db", "upgrade", "--url", store.url) == 0
-    assert "already at revision 0004" in capsys.readouterr().out
+    assert "already at revision 0005" in capsys.readouterr().out
 
 
 def test_a_sqlite_write_scope_takes_the_lock_at_begin(tmp_path):
@@ -436,3 +436,50 @@ def test_concurrent_records_and_assignments_all_succeed(store):
     assert errors == []
     assert len(rows(store, TimelineRow)) == workers * 5
     assert sorted(row.csm_id for row in rows(store, CsmAssignmentRow)) == sorted(csm.id for csm in crew.csms)
+
+
+def test_migration_0005_fills_the_queue_instants_of_rows_written_before(store):
+    """Handoffs recorded before 0005 get their oldest breach and soonest open due from their SLAs, so the
+    queue orders them as it did."""
+    from alembic import command
+
+    from store.migrate import alembic_config
+
+    def to(revision: str, downgrade: bool = False) -> None:
+        with store.engine.begin() as connection:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            (command.downgrade if downgrade else command.upgrade)(config, revision)
+
+    to("0004", downgrade=True)
+    try:
+        with store.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO handoffs (workflow_id, crm, deal_id, account, phase, outcome, returned_to_sales,"
+                    " rework, sla_breached, updated_at, last_seq) VALUES ('baton-hubspot-77', 'hubspot', '77',"
+                    " 'Ærø Foods', 'intro', 'open', false, false, true, :at, 3)"
+                ),
+                {"at": datetime(2026, 3, 1, tzinfo=UTC)},
+            )
+            for sla, status, due, breached in (
+                ("csm_briefed", "breached", datetime(2026, 3, 3, tzinfo=UTC), datetime(2026, 3, 3, tzinfo=UTC)),
+                ("cs_first_touch", "breached", datetime(2026, 3, 2, tzinfo=UTC), None),
+                ("kickoff", "pending", datetime(2026, 3, 9, tzinfo=UTC), None),
+                ("intro_held", "extended", datetime(2026, 3, 8, tzinfo=UTC), None),
+                ("intro_scheduled", "met", datetime(2026, 3, 4, tzinfo=UTC), None),
+            ):
+                connection.execute(
+                    text(
+                        "INSERT INTO slas (workflow_id, sla, due, status, breached_at, extended, extensions,"
+                        " escalations) VALUES ('baton-hubspot-77', :sla, :due, :status, :breached, false, 0, '[]')"
+                    ),
+                    {"sla": sla, "due": due, "status": status, "breached": breached},
+                )
+    finally:
+        to("head")
+    with session_scope(store.engine) as session:
+        row = session.get(HandoffRow, "baton-hubspot-77")
+        assert row is not None
+        assert row.first_breach_at == datetime(2026, 3, 2, tzinfo=UTC)  # a breach with no instant: its due
+        assert row.next_due_at == datetime(2026, 3, 8, tzinfo=UTC)
