@@ -37,7 +37,7 @@ def default_slas() -> dict[SlaName, SlaSpec]:
         SlaName.CSM_BRIEFED: _sla("48h", Role.CS_MANAGER),
         SlaName.CS_FIRST_TOUCH: _sla("48h", Role.CS_MANAGER),
         SlaName.INTRO_SCHEDULED: _sla("3bd", None, [("3bd", Role.SALES_MANAGER), ("5bd", Role.VP_SALES)]),
-        SlaName.INTRO_HELD: _sla("5d", Role.SALES_MANAGER),
+        SlaName.INTRO_HELD: _sla("5bd", Role.SALES_MANAGER),
         SlaName.KICKOFF: _sla("10d", Role.CS_MANAGER),
         SlaName.AE_FOLLOW_UP: _sla("24h", Role.SALES_MANAGER),
         SlaName.IMPL_OWNER_CONTACT: _sla("14d", Role.CS_MANAGER),

@@ -26,6 +26,7 @@ from domain.onboarding_policy import Milestone as Milestone
 from domain.onboarding_policy import OnboardingPolicy as OnboardingPolicy
 from domain.onboarding_policy import OnboardingTrigger as OnboardingTrigger
 from domain.onboarding_policy import PostCheckPolicy as PostCheckPolicy
+from domain.policy_checks import can_fall_before
 from domain.policy_section import Section as _Section
 from domain.roles import SlaName
 from domain.sla_start import DEFAULT_FOR_NEW_POLICIES, SlaStart
@@ -218,13 +219,39 @@ def parse_policy(data: dict[str, Any] | None) -> Policy:
     data = dict(data or {})
     data.setdefault("sla_start", DEFAULT_FOR_NEW_POLICIES.value)
     try:
-        return Policy.model_validate(data)
+        policy = Policy.model_validate(data)
     except ValidationError as err:
         problems = []
         for error in err.errors():
             key = ".".join(str(part) for part in error["loc"]) or "(top level)"
             problems.append(f"{key}: {error['msg']}")
         raise PolicyError("invalid policy:\n  " + "\n  ".join(problems)) from None
+    # Checks across keys run here, on new policies only: a snapshot a running handoff carries loaded
+    # when its run started and must load on every replay, whatever later versions require.
+    if problems := _intro_order(policy):
+        raise PolicyError("invalid policy:\n  " + "\n  ".join(problems))
+    return policy
+
+
+def _intro_order(policy: Policy) -> list[str]:
+    """An intro cannot be held before it is scheduled, so `intro_held` may not fall due first."""
+    early: dict[str, list[str]] = {}
+    for approach, profile in policy.approaches.items():
+        if not (SlaName.INTRO_SCHEDULED in profile.slas and SlaName.INTRO_HELD in profile.slas):
+            continue
+        held, scheduled = policy.sla(SlaName.INTRO_HELD, approach), policy.sla(SlaName.INTRO_SCHEDULED, approach)
+        if can_fall_before(held.due, scheduled.due, policy.calendar):
+            where = [f"approaches.{approach.value}.sla_overrides.{sla.value}.due" for sla in _INTRO]
+            keys = [key for sla, key in zip(_INTRO, where, strict=True) if sla in profile.sla_overrides]
+            text = f"intro_held ({held.due}) can fall due before intro_scheduled ({scheduled.due})"
+            early.setdefault(f"{', '.join(keys) or 'slas.intro_held.due'}: {text}", []).append(approach.value)
+    return [
+        f"{problem} for {', '.join(approaches)} deals; an intro is held only after it is scheduled"
+        for problem, approaches in early.items()
+    ]
+
+
+_INTRO = (SlaName.INTRO_SCHEDULED, SlaName.INTRO_HELD)
 
 
 def load_policy_text(text: str) -> Policy:

@@ -25,7 +25,7 @@ def test_defaults_are_the_seeds_numbers():
         ("3bd", Role.SALES_MANAGER),
         ("5bd", Role.VP_SALES),
     ]
-    assert str(policy.slas[SlaName.INTRO_HELD].due) == "5d"
+    assert str(policy.slas[SlaName.INTRO_HELD].due) == "5bd"
     assert str(policy.slas[SlaName.KICKOFF].due) == "10d"
     assert str(policy.kickoff_after_intro) == "5bd"
     assert str(policy.slas[SlaName.AE_FOLLOW_UP].due) == "24h"
