@@ -22,6 +22,7 @@ from domain.calendar import BusinessCalendar
 from domain.crm_fields import CrmFieldMap, default_crm_fields
 from domain.document import FieldName
 from domain.durations import DurationField, parse_duration
+from domain.field_rules import CriteriaRule
 from domain.onboarding_policy import Milestone as Milestone
 from domain.onboarding_policy import OnboardingPolicy as OnboardingPolicy
 from domain.onboarding_policy import OnboardingTrigger as OnboardingTrigger
@@ -61,6 +62,14 @@ class ScoringPolicy(_Section):
             FieldName.SALES_CONVERSATIONS,
         ]
     )
+
+    # None only in snapshots written before the key existed: those runs keep the rule they were scored
+    # by (target and timeframe). parse_policy gives every new policy the seeds' rubric.
+    success_criteria: CriteriaRule | None = None
+
+    @property
+    def criteria_rule(self) -> CriteriaRule:
+        return self.success_criteria or CriteriaRule.TARGET_AND_TIMEFRAME
 
     @field_validator("weights")
     @classmethod
@@ -218,6 +227,7 @@ def parse_policy(data: dict[str, Any] | None) -> Policy:
     """A policy from a file or the defaults: a new policy, so an absent `sla_start` is the new default."""
     data = dict(data or {})
     data.setdefault("sla_start", DEFAULT_FOR_NEW_POLICIES.value)
+    _new_default(data, "scoring", "success_criteria", CriteriaRule.TARGET_OR_TIMEFRAME.value)
     try:
         policy = Policy.model_validate(data)
     except ValidationError as err:
@@ -231,6 +241,14 @@ def parse_policy(data: dict[str, Any] | None) -> Policy:
     if problems := _intro_order(policy):
         raise PolicyError("invalid policy:\n  " + "\n  ".join(problems))
     return policy
+
+
+def _new_default(data: dict[str, Any], section: str, key: str, value: Any) -> None:
+    """A key whose absence in a snapshot means the old rule gets the new one in a new policy. A section
+    that is not a mapping is left as written, for the validator to name."""
+    part = data.get(section, {})
+    if isinstance(part, dict):
+        data[section] = {key: value, **part}
 
 
 def _intro_order(policy: Policy) -> list[str]:

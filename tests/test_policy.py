@@ -4,7 +4,7 @@ import pytest
 
 from cli.main import main
 from domain.approach_kinds import Approach
-from domain.policy import Policy, PolicyError, dump_policy, load_policy_text
+from domain.policy import Policy, PolicyError, dump_policy, load_policy_text, parse_policy
 from domain.roles import Role, SlaName
 
 pytestmark = pytest.mark.unit
@@ -45,7 +45,7 @@ def test_partial_file_keeps_other_defaults():
 
 
 def test_round_trip_through_show():
-    policy = Policy()
+    policy = parse_policy(None)
     assert load_policy_text(dump_policy(policy)) == policy
 
 
