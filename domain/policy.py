@@ -6,6 +6,7 @@ snapshot in its start input, so a running handoff keeps the rules it started wit
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 import yaml
@@ -134,9 +135,21 @@ def _default_lost() -> dict[str, list[str]]:
     }
 
 
+class CommissionDocument(StrEnum):
+    """What the document must be for the AE's commission to be released."""
+
+    # Every counted field populated (effective status, after the CSM's overrides, above 0).
+    COMPLETE = "complete"
+    # Baton's first rule, kept for snapshots without the key: tier ready, or accepted by the CSM.
+    READY_OR_ACCEPTED = "ready_or_accepted"
+
+
 class CommissionPolicy(_Section):
     release: bool = True
     min_rating: int = Field(default=3, ge=1, le=5)
+    # None only in snapshots written before the key existed (their runs keep READY_OR_ACCEPTED);
+    # parse_policy gives every new policy COMPLETE.
+    document: CommissionDocument | None = None
 
 
 class StagePolicy(_Section):
@@ -228,6 +241,7 @@ def parse_policy(data: dict[str, Any] | None) -> Policy:
     data = dict(data or {})
     data.setdefault("sla_start", DEFAULT_FOR_NEW_POLICIES.value)
     _new_default(data, "scoring", "success_criteria", CriteriaRule.TARGET_OR_TIMEFRAME.value)
+    _new_default(data, "commission", "document", CommissionDocument.COMPLETE.value)
     try:
         policy = Policy.model_validate(data)
     except ValidationError as err:
