@@ -145,7 +145,8 @@ def _words(text: str) -> int:
     return len(_WORD.findall(text))
 
 
-def _filled(text: str) -> bool:
+def filled(text: str) -> bool:
+    """Text with content: neither blank nor a placeholder ("TBD", "see notes")."""
     return bool(text.strip()) and not is_placeholder(text)
 
 
@@ -219,7 +220,7 @@ def _join(items: list[str]) -> str:
 
 def _missing_parts(contact: Contact) -> list[str]:
     parts = {"title": contact.title, "role": contact.role.value if contact.role else "", "notes": contact.notes}
-    return [part for part, value in parts.items() if not _filled(value)]
+    return [part for part, value in parts.items() if not filled(value)]
 
 
 _NEEDED_CONTACTS = "at least 3 contacts with name, title, role and notes"
@@ -227,7 +228,7 @@ _NEEDED_CONTACTS = "at least 3 contacts with name, title, role and notes"
 
 def _stakeholders(doc: HandoffDocument) -> Judgement:
     """Three fully described contacts (name, title, role, notes) let CS multithread from day one."""
-    named = [c for c in doc.stakeholders if _filled(c.name)]
+    named = [c for c in doc.stakeholders if filled(c.name)]
     if not named:
         return Judgement(status=EMPTY, reason=f"No named stakeholders; add {_NEEDED_CONTACTS}.")
     complete = [c for c in named if not _missing_parts(c)]
@@ -274,8 +275,8 @@ def _scope(doc: HandoffDocument) -> Judgement:
 def _sales_conversations(doc: HandoffDocument) -> Judgement:
     """A real commitment (4+ words) plus at least one objection or concession that gives it context."""
     talk = doc.sales_conversations
-    commitments = [e for e in talk.commitments if _filled(e)]
-    others = [e for e in talk.objections + talk.concessions if _filled(e)]
+    commitments = [e for e in talk.commitments if filled(e)]
+    others = [e for e in talk.objections + talk.concessions if filled(e)]
     if not commitments and not others:
         entered = [e for e in talk.commitments + talk.objections + talk.concessions if e.strip()]
         if entered:
