@@ -12,6 +12,7 @@ from domain.machine_deadlines import SETTLED_BY_CHECK, Deadlines
 from domain.machine_handoff import Handoff
 from domain.messages import ChildFinished, MilestoneSignal
 from domain.onboarding import OnboardingInput, PostCheckInput
+from domain.onboarding_policy import ScheduleFrom
 from domain.roles import SlaName
 from domain.state import ChildKind, ChildStatus
 from domain.timeline import Kind
@@ -108,9 +109,9 @@ class Children:
     def _check(self) -> PostCheckInput:
         """The 30-day check as it stands at its due instant: milestones against their schedule."""
         h = self._h
-        close, calendar, onboarding = self._closed_at(), h.policy.calendar, h.policy.onboarding
+        start, calendar, onboarding = self._schedule_start(), h.policy.calendar, h.policy.onboarding
         schedule = {
-            milestone: calendar.add(close, span)
+            milestone: calendar.add(start, span)
             for milestone, span in onboarding.schedule.items()
             if milestone in onboarding.required_milestones
         }
@@ -124,6 +125,18 @@ class Children:
             partner=h.state.approach is not None and h.state.approach.approach is Approach.PARTNER_MEDIATED,
             answer_by=calendar.add(due, h.policy.post_check.answer_window),
         )
+
+    def _schedule_start(self) -> datetime:
+        """What the milestone schedule counts from: the kickoff (onboarding starts there, so no milestone
+        can be reported before it), or its due while none was held; the close for snapshots without
+        `onboarding.schedule_from`."""
+        s = self._h.state
+        if self._h.policy.onboarding.schedule_from is not ScheduleFrom.KICKOFF:
+            return self._closed_at()
+        if s.facts.kickoff_at is not None:
+            return s.facts.kickoff_at
+        kickoff = s.deadlines.get(SlaName.KICKOFF)
+        return kickoff.due if kickoff is not None else self._closed_at()
 
     def _closed_at(self) -> datetime:
         """The close the children count from: the CRM's, else the instant the win reached Baton."""

@@ -29,13 +29,26 @@ def _default_schedule() -> dict[Milestone, Any]:
     return {Milestone(name): parse_duration(span) for name, span in spans.items()}
 
 
+class ScheduleFrom(StrEnum):
+    """What the milestone schedule counts from."""
+
+    # The kickoff, where onboarding starts and milestones can first be reported (its due, when the
+    # 30-day check comes before a kickoff was held).
+    KICKOFF = "kickoff"
+    # The close: the rule of snapshots written before the key existed.
+    CLOSE = "close"
+
+
 class OnboardingPolicy(_Section):
     trigger: OnboardingTrigger = OnboardingTrigger.HYBRID
     after: DurationField = parse_duration("30d")
     required_milestones: list[Milestone] = Field(default_factory=lambda: list(Milestone))
     schedule: dict[Milestone, DurationField] = Field(
-        default_factory=_default_schedule, description="when each milestone is due, counted from the close"
+        default_factory=_default_schedule, description="when each milestone is due, counted from `schedule_from`"
     )
+    # None only in snapshots written before the key existed: those count from the close. parse_policy
+    # gives every new policy KICKOFF.
+    schedule_from: ScheduleFrom | None = None
 
 
 class PostCheckPolicy(_Section):

@@ -28,6 +28,7 @@ from domain.onboarding_policy import Milestone as Milestone
 from domain.onboarding_policy import OnboardingPolicy as OnboardingPolicy
 from domain.onboarding_policy import OnboardingTrigger as OnboardingTrigger
 from domain.onboarding_policy import PostCheckPolicy as PostCheckPolicy
+from domain.onboarding_policy import ScheduleFrom as ScheduleFrom
 from domain.policy_checks import can_fall_before
 from domain.policy_section import Section as _Section
 from domain.roles import SlaName
@@ -242,6 +243,7 @@ def parse_policy(data: dict[str, Any] | None) -> Policy:
     data.setdefault("sla_start", DEFAULT_FOR_NEW_POLICIES.value)
     _new_default(data, "scoring", "success_criteria", CriteriaRule.TARGET_OR_TIMEFRAME.value)
     _new_default(data, "commission", "document", CommissionDocument.COMPLETE.value)
+    _new_default(data, "onboarding", "schedule_from", ScheduleFrom.KICKOFF.value)
     try:
         policy = Policy.model_validate(data)
     except ValidationError as err:
