@@ -24,6 +24,7 @@ from domain.crm_fields import CrmFieldMap, default_crm_fields
 from domain.document import FieldName
 from domain.durations import DurationField, parse_duration
 from domain.field_rules import CriteriaRule
+from domain.onboarding_policy import NEW_POLICIES_OPEN_BEFORE
 from domain.onboarding_policy import Milestone as Milestone
 from domain.onboarding_policy import OnboardingPolicy as OnboardingPolicy
 from domain.onboarding_policy import OnboardingTrigger as OnboardingTrigger
@@ -244,6 +245,7 @@ def parse_policy(data: dict[str, Any] | None) -> Policy:
     _new_default(data, "scoring", "success_criteria", CriteriaRule.TARGET_OR_TIMEFRAME.value)
     _new_default(data, "commission", "document", CommissionDocument.COMPLETE.value)
     _new_default(data, "onboarding", "schedule_from", ScheduleFrom.KICKOFF.value)
+    _new_default(data, "post_check", "opens_before", NEW_POLICIES_OPEN_BEFORE)
     try:
         policy = Policy.model_validate(data)
     except ValidationError as err:
