@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import StrEnum
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from domain.approach_kinds import Approach
 from domain.document import FieldName
@@ -55,6 +56,11 @@ class IntroStyle(StrEnum):
     THREE_WAY = "three_way"
 
 
+# Keys an approach once had that no rule read: accepted and ignored, so a policy snapshot or a file
+# written by `baton policy show` before they were removed still loads.
+RETIRED_KEYS = ("pooled_csm",)
+
+
 class ApproachProfile(_Section):
     """How an approach behaves: which SLAs run, how the customer meets CS, how long the AE stays."""
 
@@ -62,9 +68,15 @@ class ApproachProfile(_Section):
     intro: IntroStyle
     ae_joins_first_calls: int = Field(default=0, ge=0, le=10)
     transition: DurationField = parse_duration("0d")
-    pooled_csm: bool = False
     scored_fields: list[FieldName] | None = None
     sla_overrides: dict[SlaName, SlaSpec] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_retired(cls, data: Any) -> Any:
+        if isinstance(data, dict) and any(key in data for key in RETIRED_KEYS):
+            return {key: value for key, value in data.items() if key not in RETIRED_KEYS}
+        return data
 
 
 _CORE = [SlaName.CSM_BRIEFED, SlaName.CS_FIRST_TOUCH, SlaName.AE_FOLLOW_UP, SlaName.KICKOFF, SlaName.POST_CHECK]
@@ -73,7 +85,7 @@ _MEETING = [SlaName.INTRO_SCHEDULED, SlaName.INTRO_HELD]
 
 def default_profiles() -> dict[Approach, ApproachProfile]:
     return {
-        Approach.AUTOMATED: ApproachProfile(slas=list(_CORE), intro=IntroStyle.WELCOME_SEQUENCE, pooled_csm=True),
+        Approach.AUTOMATED: ApproachProfile(slas=list(_CORE), intro=IntroStyle.WELCOME_SEQUENCE),
         Approach.STRUCTURED: ApproachProfile(slas=_CORE + _MEETING, intro=IntroStyle.INTRO_EMAIL),
         Approach.WHITE_GLOVE: ApproachProfile(
             slas=_CORE + _MEETING + [SlaName.IMPL_OWNER_CONTACT],
