@@ -105,10 +105,14 @@ class Children:
         h = self._h
         h.refuse_if_ended()
         h.refuse_unless_won()
-        if not self._post_check_waiting():
+        s = h.state
+        if s.facts.post_check_requested_at is not None or ChildKind.POST_CHECK in s.children:
+            # Only in the moment between the API looking for the check and the check starting.
             raise Refused(
                 ErrorType.INVALID_TRANSITION, "the 30-day check has started: send the answers again (they go to it now)"
             )
+        if not self._post_check_waiting():
+            raise Refused(ErrorType.INVALID_TRANSITION, "the 30-day check is not running: its deadline is settled")
         if h.state.post_check_answers is not None:
             raise Refused(ErrorType.INVALID_TRANSITION, "the 30-day check has already been answered")
         opens = self.post_check_opens_at()
