@@ -30,7 +30,7 @@ async def send(
         raise
 
 
-async def _exists(client: Client, workflow_id: str) -> bool:
+async def exists(client: Client, workflow_id: str) -> bool:
     try:
         await client.get_workflow_handle(workflow_id).describe()
     except RPCError as err:
@@ -44,10 +44,10 @@ async def _why_missing(client: Client, workflow_id: str, parent_id: str | None) 
     """Temporal says NOT_FOUND both for an unknown run and for one that has closed; the caller
     deserves to know which (404 versus 409)."""
     if parent_id is None:
-        if await _exists(client, workflow_id):
+        if await exists(client, workflow_id):
             raise HTTPException(409, "the handoff has ended")
         raise HTTPException(404, "no such handoff")
-    if not await _exists(client, parent_id):
+    if not await exists(client, parent_id):
         raise HTTPException(404, "no such handoff")
-    state = "has finished" if await _exists(client, workflow_id) else "has not started"
+    state = "has finished" if await exists(client, workflow_id) else "has not started"
     raise HTTPException(409, f"{workflow_id} {state}: it is not running")

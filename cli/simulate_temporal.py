@@ -42,7 +42,7 @@ from domain.policy import Policy
 from domain.scenario import MessageType, Scenario, TimedMessage, shift_date, time_shift, timed_messages
 from domain.simulation.lines import timeline_lines
 from domain.simulation.routing import Refusal, refusal, unreachable
-from domain.state import HandoffState
+from domain.state import ChildKind, HandoffState
 from infra.search_attribute_setup import register_search_attributes
 from infra.temporal_client import data_converter
 from store.engine import make_engine
@@ -159,14 +159,14 @@ class _Driver:
         for message in messages:
             at = message.at + self._shift
             state = await self._finish(at)
-            refused = unreachable(state, message.type) or await self._send(message)
+            refused = unreachable(state, message.type) or await self._send(message, state)
             if refused is not None:
                 refusals.append(refusal(at, message.type, refused, state))
         last = messages[-1].at if messages else self._scenario.close
         state = await self._finish(max(self._scenario.end, last) + self._shift)
         return state, refusals
 
-    async def _send(self, message: TimedMessage) -> Refused | None:
+    async def _send(self, message: TimedMessage, state: HandoffState) -> Refused | None:
         """Deliver one message; what its run refused, if it did."""
         body = _shifted(message.body, self._shift)
         if message.type is MessageType.STAGE:
@@ -178,8 +178,12 @@ class _Driver:
             MessageType.MILESTONE: onboarding_workflow_id(self._id),
             MessageType.POST_CHECK: post_check_workflow_id(self._id),
         }.get(message.type, self._id)
+        update = _UPDATES[message.type]
+        if message.type is MessageType.POST_CHECK and ChildKind.POST_CHECK not in state.children:
+            # Before the check starts, the handoff keeps the answers for it (or refuses them).
+            target, update = self._id, DealHandoffWorkflow.post_check_answers
         try:
-            await self._env.client.get_workflow_handle(target).execute_update(_UPDATES[message.type], body)
+            await self._env.client.get_workflow_handle(target).execute_update(update, body)
         except WorkflowUpdateFailedError as err:
             cause = err.cause
             if not isinstance(cause, ApplicationError) or cause.type is None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import StrEnum
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from domain.approach_kinds import Approach
 from domain.document import FieldName
@@ -37,7 +38,7 @@ def default_slas() -> dict[SlaName, SlaSpec]:
         SlaName.CSM_BRIEFED: _sla("48h", Role.CS_MANAGER),
         SlaName.CS_FIRST_TOUCH: _sla("48h", Role.CS_MANAGER),
         SlaName.INTRO_SCHEDULED: _sla("3bd", None, [("3bd", Role.SALES_MANAGER), ("5bd", Role.VP_SALES)]),
-        SlaName.INTRO_HELD: _sla("5d", Role.SALES_MANAGER),
+        SlaName.INTRO_HELD: _sla("5bd", Role.SALES_MANAGER),
         SlaName.KICKOFF: _sla("10d", Role.CS_MANAGER),
         SlaName.AE_FOLLOW_UP: _sla("24h", Role.SALES_MANAGER),
         SlaName.IMPL_OWNER_CONTACT: _sla("14d", Role.CS_MANAGER),
@@ -55,6 +56,11 @@ class IntroStyle(StrEnum):
     THREE_WAY = "three_way"
 
 
+# Keys an approach once had that no rule read: accepted and ignored, so a policy snapshot or a file
+# written by `baton policy show` before they were removed still loads.
+RETIRED_KEYS = ("pooled_csm",)
+
+
 class ApproachProfile(_Section):
     """How an approach behaves: which SLAs run, how the customer meets CS, how long the AE stays."""
 
@@ -68,9 +74,15 @@ class ApproachProfile(_Section):
     # Welcome sequence: the messages after the first (sent when the CSM is briefed), each this long
     # after the first; none after the kickoff. Absent from an old snapshot: the first message only.
     welcome_follow_ups: list[DurationField] = Field(default_factory=list, max_length=9)
-    pooled_csm: bool = False
     scored_fields: list[FieldName] | None = None
     sla_overrides: dict[SlaName, SlaSpec] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_retired(cls, data: Any) -> Any:
+        if isinstance(data, dict) and any(key in data for key in RETIRED_KEYS):
+            return {key: value for key, value in data.items() if key not in RETIRED_KEYS}
+        return data
 
 
 _CORE = [SlaName.CSM_BRIEFED, SlaName.CS_FIRST_TOUCH, SlaName.AE_FOLLOW_UP, SlaName.KICKOFF, SlaName.POST_CHECK]
@@ -82,7 +94,6 @@ def default_profiles() -> dict[Approach, ApproachProfile]:
         Approach.AUTOMATED: ApproachProfile(
             slas=list(_CORE),
             intro=IntroStyle.WELCOME_SEQUENCE,
-            pooled_csm=True,
             welcome_follow_ups=[parse_duration("3bd"), parse_duration("10bd")],
         ),
         Approach.STRUCTURED: ApproachProfile(slas=_CORE + _MEETING, intro=IntroStyle.INTRO_EMAIL),

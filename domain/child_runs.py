@@ -97,7 +97,7 @@ class PostCheckRun:
     def __init__(self, input: PostCheckInput, started_at: datetime) -> None:
         self.input = input
         self.answer_by = input.answer_by or started_at + input.policy.answer_window.as_timedelta()
-        self.answers: PostCheckAnswers | None = None
+        self.answers: PostCheckAnswers | None = input.answers
         self.result: PostCheckResult | None = None
 
     def check_answers(self, msg: PostCheckAnswers) -> None:

@@ -99,6 +99,8 @@ class HandoffDocument(_Strict):
     post_sale_stakeholders: list[Contact] = Field(default_factory=list)
     partner_context: PartnerContext | None = None
     competitive_context: CompetitiveContext | None = None
+    # Not scored: required before the kickoff when professional services are attached.
+    implementation_plan: str = ""
 
     def merged(self, changes: DocumentPatch) -> HandoffDocument:
         """A new document with the patch's set fields replacing these."""
@@ -120,3 +122,4 @@ class DocumentPatch(_Strict):
     post_sale_stakeholders: list[Contact] | None = None
     partner_context: PartnerContext | None = None
     competitive_context: CompetitiveContext | None = None
+    implementation_plan: str | None = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
@@ -16,6 +17,15 @@ from domain.document import Contact, FieldName, HandoffDocument
 SPECIFIC = 1.0
 GENERIC = 0.5
 EMPTY = 0.0
+
+
+class CriteriaRule(StrEnum):
+    """What earns success criteria full credit (policy `scoring.success_criteria`)."""
+
+    # The seeds' rubric: a defined metric with a target value or a timeframe.
+    TARGET_OR_TIMEFRAME = "target_or_timeframe"
+    # Baton's first rule, kept for snapshots without the key: a target plus a timeframe or a comparison.
+    TARGET_AND_TIMEFRAME = "target_and_timeframe"
 
 
 class Judgement(BaseModel):
@@ -135,7 +145,8 @@ def _words(text: str) -> int:
     return len(_WORD.findall(text))
 
 
-def _filled(text: str) -> bool:
+def filled(text: str) -> bool:
+    """Text with content: neither blank nor a placeholder ("TBD", "see notes")."""
     return bool(text.strip()) and not is_placeholder(text)
 
 
@@ -178,9 +189,29 @@ def _goals(doc: HandoffDocument) -> Judgement:
     return _measurable(doc.goals, "goals", comparison_counts=False)
 
 
-def _success_criteria(doc: HandoffDocument) -> Judgement:
-    """A target value plus either a timeframe or a comparison ("from X to Y", "at least", "under 2")."""
-    return _measurable(doc.success_criteria, "success criteria", comparison_counts=True)
+def _success_criteria(doc: HandoffDocument, rule: CriteriaRule) -> Judgement:
+    """The rubric: a defined metric with a target value or a timeframe ("Adoption: 80% of seats
+    active", "Reduce the ticket backlog by the end of Q2"). Boilerplate ("reduce costs") is no defined
+    metric, so a timeframe alone does not lift it; a target value does. The older rule asks for a
+    target plus a timeframe or a comparison ("from X to Y", "at least", "under 2")."""
+    if rule is CriteriaRule.TARGET_AND_TIMEFRAME:
+        return _measurable(doc.success_criteria, "success criteria", comparison_counts=True)
+    text, label = doc.success_criteria, "success criteria"
+    hint = "name the metric with a target value or a timeframe"
+    if found := _screen(text, label, hint, min_words=4):
+        return found
+    target = bool(_TARGET.search(_TIMEFRAME.sub(" ", text)))
+    timed = bool(_TIMEFRAME.search(text))
+    vague = _VAGUE.search(_normalise(text))
+    if target:
+        return Judgement(status=SPECIFIC, reason=f"The {label} name a metric with a target value.")
+    if timed and not vague:
+        return Judgement(status=SPECIFIC, reason=f"The {label} name a metric with a timeframe.")
+    if vague:
+        shown = vague.group(0)
+        lead = f"Boilerplate ({shown!r}) is no defined metric" + (" even with a timeframe" if timed else "")
+        return Judgement(status=GENERIC, reason=f"{lead} in {label}; {hint}.")
+    return Judgement(status=GENERIC, reason=f"No target value or timeframe in {label}; {hint}.")
 
 
 def _join(items: list[str]) -> str:
@@ -189,7 +220,7 @@ def _join(items: list[str]) -> str:
 
 def _missing_parts(contact: Contact) -> list[str]:
     parts = {"title": contact.title, "role": contact.role.value if contact.role else "", "notes": contact.notes}
-    return [part for part, value in parts.items() if not _filled(value)]
+    return [part for part, value in parts.items() if not filled(value)]
 
 
 _NEEDED_CONTACTS = "at least 3 contacts with name, title, role and notes"
@@ -197,7 +228,7 @@ _NEEDED_CONTACTS = "at least 3 contacts with name, title, role and notes"
 
 def _stakeholders(doc: HandoffDocument) -> Judgement:
     """Three fully described contacts (name, title, role, notes) let CS multithread from day one."""
-    named = [c for c in doc.stakeholders if _filled(c.name)]
+    named = [c for c in doc.stakeholders if filled(c.name)]
     if not named:
         return Judgement(status=EMPTY, reason=f"No named stakeholders; add {_NEEDED_CONTACTS}.")
     complete = [c for c in named if not _missing_parts(c)]
@@ -244,8 +275,8 @@ def _scope(doc: HandoffDocument) -> Judgement:
 def _sales_conversations(doc: HandoffDocument) -> Judgement:
     """A real commitment (4+ words) plus at least one objection or concession that gives it context."""
     talk = doc.sales_conversations
-    commitments = [e for e in talk.commitments if _filled(e)]
-    others = [e for e in talk.objections + talk.concessions if _filled(e)]
+    commitments = [e for e in talk.commitments if filled(e)]
+    others = [e for e in talk.objections + talk.concessions if filled(e)]
     if not commitments and not others:
         entered = [e for e in talk.commitments + talk.objections + talk.concessions if e.strip()]
         if entered:
@@ -291,7 +322,6 @@ def _communication_preferences(doc: HandoffDocument) -> Judgement:
 _RULES: dict[FieldName, Callable[[HandoffDocument], Judgement]] = {
     FieldName.GOALS: _goals,
     FieldName.STAKEHOLDERS: _stakeholders,
-    FieldName.SUCCESS_CRITERIA: _success_criteria,
     FieldName.RISKS: _risks,
     FieldName.SCOPE: _scope,
     FieldName.SALES_CONVERSATIONS: _sales_conversations,
@@ -300,9 +330,18 @@ _RULES: dict[FieldName, Callable[[HandoffDocument], Judgement]] = {
 }
 
 
-def judge(field: FieldName, document: HandoffDocument) -> Judgement:
-    return _RULES[FieldName(field)](document)
+def judge(
+    field: FieldName, document: HandoffDocument, criteria: CriteriaRule = CriteriaRule.TARGET_AND_TIMEFRAME
+) -> Judgement:
+    """`criteria`: the policy's rule for success criteria (the default is the one snapshots without
+    the key were scored by; a policy made now carries the rubric's)."""
+    field = FieldName(field)
+    if field is FieldName.SUCCESS_CRITERIA:
+        return _success_criteria(document, CriteriaRule(criteria))
+    return _RULES[field](document)
 
 
-def judge_all(document: HandoffDocument) -> dict[FieldName, Judgement]:
-    return {field: judge(field, document) for field in FieldName}
+def judge_all(
+    document: HandoffDocument, criteria: CriteriaRule = CriteriaRule.TARGET_AND_TIMEFRAME
+) -> dict[FieldName, Judgement]:
+    return {field: judge(field, document, criteria) for field in FieldName}

@@ -54,6 +54,7 @@ from domain.messages import (
     IntroUpdate,
     KickoffHeld,
     MilestoneSignal,
+    PostCheckAnswers,
 )
 from domain.policy import Policy
 from domain.recipients import DealPeople, Resolution
@@ -272,6 +273,14 @@ class HandoffMachine:
 
     def apply_ae_departure(self, msg: AeDeparture, now: datetime) -> None:
         self._apply(self._ownership.apply_ae_departure, msg, now)
+
+    def check_post_check_answers(self, msg: PostCheckAnswers, now: datetime) -> None:
+        """The CSM's answers before the 30-day check has started; `now` is when they arrive (it decides
+        whether the check is open yet)."""
+        self._children.check_early_answers(msg, now)
+
+    def apply_post_check_answers(self, msg: PostCheckAnswers, now: datetime) -> None:
+        self._apply(self._children.apply_early_answers, msg, now)
 
     def check_extension(self, msg: DeadlineExtension) -> None:
         self._deadlines.check_extension(msg)

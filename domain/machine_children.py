@@ -7,11 +7,13 @@ from datetime import datetime
 from domain.approach_kinds import Approach
 from domain.check_failures import CheckFailureKind
 from domain.effects import EndChildren, StartOnboarding, StartPostCheck
+from domain.errors import ErrorType, Refused
 from domain.ids import onboarding_workflow_id, post_check_workflow_id
 from domain.machine_deadlines import SETTLED_BY_CHECK, Deadlines
 from domain.machine_handoff import Handoff
-from domain.messages import ChildFinished, MilestoneSignal
+from domain.messages import ChildFinished, MilestoneSignal, PostCheckAnswers
 from domain.onboarding import OnboardingInput, PostCheckInput
+from domain.onboarding_policy import ScheduleFrom
 from domain.recipients import Audience
 from domain.roles import SlaName
 from domain.state import ChildKind, ChildStatus
@@ -106,6 +108,43 @@ class Children:
         h.state.milestones[signal.milestone] = signal.at
         h.journal.record(Kind.MILESTONE, milestone=signal.milestone.value)
 
+    # ---- the CSM's answers before the check starts (an update to the handoff) -------------------
+
+    def check_early_answers(self, msg: PostCheckAnswers, now: datetime) -> None:
+        """Answers sent while the check is open (policy `post_check.opens_before` before its due) and
+        before it started; refused otherwise, with when it opens. `now`: the validator's instant."""
+        h = self._h
+        h.refuse_if_ended()
+        h.refuse_unless_won()
+        s = h.state
+        if s.facts.post_check_requested_at is not None or ChildKind.POST_CHECK in s.children:
+            # Only in the moment between the API looking for the check and the check starting.
+            raise Refused(
+                ErrorType.INVALID_TRANSITION, "the 30-day check has started: send the answers again (they go to it now)"
+            )
+        if not self._post_check_waiting():
+            raise Refused(ErrorType.INVALID_TRANSITION, "the 30-day check is not running: its deadline is settled")
+        if h.state.post_check_answers is not None:
+            raise Refused(ErrorType.INVALID_TRANSITION, "the 30-day check has already been answered")
+        opens = self.post_check_opens_at()
+        if opens is None or now < opens:
+            when = f"it opens {opens.isoformat()}" if opens else "it starts when it falls due"
+            raise Refused(ErrorType.INVALID_TRANSITION, f"the 30-day check is not running: {when}")
+
+    def apply_early_answers(self, msg: PostCheckAnswers) -> None:
+        h = self._h
+        h.state.post_check_answers = msg.model_dump(mode="json")
+        h.journal.record(Kind.MESSAGE, message="post_check_answered", by=msg.by, before_due=True)
+
+    def post_check_opens_at(self) -> datetime | None:
+        """When the check takes answers: its due less `opens_before`; None where the policy has no
+        such key (the check takes them once its child runs, from the due)."""
+        check = self._h.state.deadlines.get(SlaName.POST_CHECK)
+        opens_before = self._h.policy.post_check.opens_before
+        if check is None or opens_before is None:
+            return None
+        return check.due - opens_before.as_timedelta()
+
     def _post_check_waiting(self) -> bool:
         s = self._h.state
         check = s.deadlines.get(SlaName.POST_CHECK)
@@ -119,9 +158,9 @@ class Children:
     def _check(self) -> PostCheckInput:
         """The 30-day check as it stands at its due instant: milestones against their schedule."""
         h = self._h
-        close, calendar, onboarding = self._closed_at(), h.policy.calendar, h.policy.onboarding
+        start, calendar, onboarding = self._schedule_start(), h.policy.calendar, h.policy.onboarding
         schedule = {
-            milestone: calendar.add(close, span)
+            milestone: calendar.add(start, span)
             for milestone, span in onboarding.schedule.items()
             if milestone in onboarding.required_milestones
         }
@@ -134,7 +173,20 @@ class Children:
             reached=dict(h.state.milestones),
             partner=h.state.approach is not None and h.state.approach.approach is Approach.PARTNER_MEDIATED,
             answer_by=calendar.add(due, h.policy.post_check.answer_window),
+            answers=PostCheckAnswers.model_validate(h.state.post_check_answers) if h.state.post_check_answers else None,
         )
+
+    def _schedule_start(self) -> datetime:
+        """What the milestone schedule counts from: the kickoff (onboarding starts there, so no milestone
+        can be reported before it), or its due while none was held; the close for snapshots without
+        `onboarding.schedule_from`."""
+        s = self._h.state
+        if self._h.policy.onboarding.schedule_from is not ScheduleFrom.KICKOFF:
+            return self._closed_at()
+        if s.facts.kickoff_at is not None:
+            return s.facts.kickoff_at
+        kickoff = s.deadlines.get(SlaName.KICKOFF)
+        return kickoff.due if kickoff is not None else self._closed_at()
 
     def _closed_at(self) -> datetime:
         """The close the children count from: the CRM's, else the instant the win reached Baton."""

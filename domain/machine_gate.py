@@ -7,7 +7,7 @@ from functools import lru_cache
 from domain.document import FieldName, HandoffDocument
 from domain.effects import CreateCrmTask
 from domain.errors import ErrorType, Refused
-from domain.field_rules import Judgement, judge_all
+from domain.field_rules import CriteriaRule, Judgement, judge_all
 from domain.machine_deadlines import Deadlines
 from domain.machine_handoff import Handoff
 from domain.machine_meetings import Meetings
@@ -29,7 +29,7 @@ class DocumentGate:
         """Score the document as it stands; the timeline hears of it when the score, the tier or any
         field's status moves, with every field's status (what a backtest replays, never the text)."""
         s = self._h.state
-        judged = _judged(s.document.model_dump_json())
+        judged = _judged(s.document.model_dump_json(), self._h.policy.scoring.criteria_rule)
         report = score_judged(
             judged,
             self._h.policy,
@@ -211,7 +211,9 @@ class DocumentGate:
 
 
 @lru_cache(maxsize=1024)
-def _judged(document: str) -> dict[FieldName, Judgement]:
-    """The rules' verdicts on a document (its JSON), kept for documents seen again: a backtest replays
-    thousands of handoffs whose documents are the same few stand-ins. The verdicts are frozen."""
-    return judge_all(HandoffDocument.model_validate_json(document))
+def _judged(document: str, criteria: CriteriaRule) -> dict[FieldName, Judgement]:
+    """The rules' verdicts on a document (its JSON) under a success-criteria rule, kept for documents
+    seen again: a backtest replays thousands of handoffs whose documents are the same few stand-ins.
+    The rule is part of the key: one worker runs handoffs of old and new policies side by side. The
+    verdicts are frozen."""
+    return judge_all(HandoffDocument.model_validate_json(document), criteria)

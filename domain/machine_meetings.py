@@ -6,6 +6,7 @@ from typing import Any
 
 from domain.approach_policy import IntroStyle
 from domain.errors import ErrorType, Refused
+from domain.field_rules import filled
 from domain.machine_children import Children
 from domain.machine_deadlines import Deadlines
 from domain.machine_handoff import Handoff
@@ -91,6 +92,17 @@ class Meetings:
             raise Refused(ErrorType.INVALID_TRANSITION, "the CSM's intake review comes before the kickoff")
         if h.has_intro and facts.intro_held_at is None:
             raise Refused(ErrorType.INVALID_TRANSITION, "the intro is held before the kickoff")
+        decision = h.state.approach
+        if (
+            decision is not None
+            and decision.requires_implementation_plan
+            and not filled(h.state.document.implementation_plan)
+        ):
+            raise Refused(
+                ErrorType.INVALID_TRANSITION,
+                "implementation_plan: professional services are attached, so the document's implementation plan"
+                " is filled in before the kickoff",
+            )
 
     def apply_kickoff(self, msg: KickoffHeld) -> None:
         h = self._h

@@ -90,6 +90,9 @@ class PostCheckInput(BaseModel):
     # not drift with how long the check took to start. None (a check started before it was passed):
     # the window counts from the child's start.
     answer_by: datetime | None = None
+    # The CSM's answers sent while the check was open and before it started (policy
+    # `post_check.opens_before`): the check judges them at its start, its due.
+    answers: PostCheckAnswers | None = None
 
 
 class PostCheckResult(BaseModel):

@@ -6,6 +6,7 @@ snapshot in its start input, so a running handoff keeps the rules it started wit
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 import yaml
@@ -22,10 +23,14 @@ from domain.calendar import BusinessCalendar
 from domain.crm_fields import CrmFieldMap, default_crm_fields
 from domain.document import FieldName
 from domain.durations import DurationField, parse_duration
+from domain.field_rules import CriteriaRule
+from domain.onboarding_policy import NEW_POLICIES_OPEN_BEFORE
 from domain.onboarding_policy import Milestone as Milestone
 from domain.onboarding_policy import OnboardingPolicy as OnboardingPolicy
 from domain.onboarding_policy import OnboardingTrigger as OnboardingTrigger
 from domain.onboarding_policy import PostCheckPolicy as PostCheckPolicy
+from domain.onboarding_policy import ScheduleFrom as ScheduleFrom
+from domain.policy_checks import can_fall_before
 from domain.policy_section import Section as _Section
 from domain.roles import SlaName
 from domain.sla_start import DEFAULT_FOR_NEW_POLICIES, SlaStart
@@ -60,6 +65,14 @@ class ScoringPolicy(_Section):
             FieldName.SALES_CONVERSATIONS,
         ]
     )
+
+    # None only in snapshots written before the key existed: those runs keep the rule they were scored
+    # by (target and timeframe). parse_policy gives every new policy the seeds' rubric.
+    success_criteria: CriteriaRule | None = None
+
+    @property
+    def criteria_rule(self) -> CriteriaRule:
+        return self.success_criteria or CriteriaRule.TARGET_AND_TIMEFRAME
 
     @field_validator("weights")
     @classmethod
@@ -124,9 +137,21 @@ def _default_lost() -> dict[str, list[str]]:
     }
 
 
+class CommissionDocument(StrEnum):
+    """What the document must be for the AE's commission to be released."""
+
+    # Every counted field populated (effective status, after the CSM's overrides, above 0).
+    COMPLETE = "complete"
+    # Baton's first rule, kept for snapshots without the key: tier ready, or accepted by the CSM.
+    READY_OR_ACCEPTED = "ready_or_accepted"
+
+
 class CommissionPolicy(_Section):
     release: bool = True
     min_rating: int = Field(default=3, ge=1, le=5)
+    # None only in snapshots written before the key existed (their runs keep READY_OR_ACCEPTED);
+    # parse_policy gives every new policy COMPLETE.
+    document: CommissionDocument | None = None
 
 
 class StagePolicy(_Section):
@@ -217,14 +242,52 @@ def parse_policy(data: dict[str, Any] | None) -> Policy:
     """A policy from a file or the defaults: a new policy, so an absent `sla_start` is the new default."""
     data = dict(data or {})
     data.setdefault("sla_start", DEFAULT_FOR_NEW_POLICIES.value)
+    _new_default(data, "scoring", "success_criteria", CriteriaRule.TARGET_OR_TIMEFRAME.value)
+    _new_default(data, "commission", "document", CommissionDocument.COMPLETE.value)
+    _new_default(data, "onboarding", "schedule_from", ScheduleFrom.KICKOFF.value)
+    _new_default(data, "post_check", "opens_before", NEW_POLICIES_OPEN_BEFORE)
     try:
-        return Policy.model_validate(data)
+        policy = Policy.model_validate(data)
     except ValidationError as err:
         problems = []
         for error in err.errors():
             key = ".".join(str(part) for part in error["loc"]) or "(top level)"
             problems.append(f"{key}: {error['msg']}")
         raise PolicyError("invalid policy:\n  " + "\n  ".join(problems)) from None
+    # Checks across keys run here, on new policies only: a snapshot a running handoff carries loaded
+    # when its run started and must load on every replay, whatever later versions require.
+    if problems := _intro_order(policy):
+        raise PolicyError("invalid policy:\n  " + "\n  ".join(problems))
+    return policy
+
+
+def _new_default(data: dict[str, Any], section: str, key: str, value: Any) -> None:
+    """A key whose absence in a snapshot means the old rule gets the new one in a new policy. A section
+    that is not a mapping is left as written, for the validator to name."""
+    part = data.get(section, {})
+    if isinstance(part, dict):
+        data[section] = {key: value, **part}
+
+
+def _intro_order(policy: Policy) -> list[str]:
+    """An intro cannot be held before it is scheduled, so `intro_held` may not fall due first."""
+    early: dict[str, list[str]] = {}
+    for approach, profile in policy.approaches.items():
+        if not (SlaName.INTRO_SCHEDULED in profile.slas and SlaName.INTRO_HELD in profile.slas):
+            continue
+        held, scheduled = policy.sla(SlaName.INTRO_HELD, approach), policy.sla(SlaName.INTRO_SCHEDULED, approach)
+        if can_fall_before(held.due, scheduled.due, policy.calendar):
+            where = [f"approaches.{approach.value}.sla_overrides.{sla.value}.due" for sla in _INTRO]
+            keys = [key for sla, key in zip(_INTRO, where, strict=True) if sla in profile.sla_overrides]
+            text = f"intro_held ({held.due}) can fall due before intro_scheduled ({scheduled.due})"
+            early.setdefault(f"{', '.join(keys) or 'slas.intro_held.due'}: {text}", []).append(approach.value)
+    return [
+        f"{problem} for {', '.join(approaches)} deals; an intro is held only after it is scheduled"
+        for problem, approaches in early.items()
+    ]
+
+
+_INTRO = (SlaName.INTRO_SCHEDULED, SlaName.INTRO_HELD)
 
 
 def load_policy_text(text: str) -> Policy:

@@ -83,7 +83,8 @@ def score_document(
     overrides: dict[FieldName, float] | None = None,
 ) -> QualityReport:
     """Score = sum(weight x status) / sum(weights) x 100 over the counted fields, one decimal."""
-    return score_judged(judge_all(document), policy, sales_cycle=sales_cycle, approach=approach, overrides=overrides)
+    judged = judge_all(document, policy.scoring.criteria_rule)
+    return score_judged(judged, policy, sales_cycle=sales_cycle, approach=approach, overrides=overrides)
 
 
 def score_judged(

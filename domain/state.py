@@ -178,6 +178,9 @@ class HandoffState(BaseModel):
     success_plan: list[str] = Field(default_factory=list)
     milestones: dict[Milestone, datetime] = Field(default_factory=dict)
     children: dict[ChildKind, ChildStatus] = Field(default_factory=dict)
+    # The CSM's answers to the 30-day check sent before it started (PostCheckAnswers as JSON data: the
+    # messages module builds on this one), handed to the check when it starts.
+    post_check_answers: dict[str, Any] | None = None
     timeline: list[TimelineEntry] = Field(default_factory=list)
     # Notices go to people the directory names, resolved when each is sent (domain/recipients.py).
     # False in runs started before that (and in their continued states): their notices keep naming

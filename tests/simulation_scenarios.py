@@ -26,8 +26,8 @@ TIMER_OFFSETS = [
     "+48h1s",
     "+72h",  # csm_briefed for partner deals
     "+3bd",  # intro_scheduled, its sales-manager escalation
-    "+5bd",  # the VP escalation
-    "+5d",  # intro_held
+    "+5bd",  # the VP escalation; intro_held
+    "+5d",  # intro_held in policies written before it was 5bd
     "+10d",  # kickoff
     "+14d",  # impl_owner_contact
     "+30d",  # the 30-day check falls due; onboarding's time trigger

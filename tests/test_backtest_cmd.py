@@ -97,8 +97,9 @@ def test_a_faster_intro_and_a_lower_ready_bar_side_by_side(files):
     assert new["slas"]["intro_scheduled"]["escalations"] == {"sales_manager": 1}
     assert change["slas"]["intro_scheduled"]["breached"] == 1 and change["slas"]["ae_follow_up"]["breached"] == -1
     assert (old["breaches"], new["breaches"], change["breaches"]) == (1, 1, 0)
-    # Rated 4, intro scheduled, and the CSM accepted it: released under both.
-    assert (old["commission_released"], new["commission_released"]) == (1, 1)
+    # Rated 4, intro scheduled and accepted, but contract_terms is empty: the document is not complete,
+    # so the commission is held under both (policies made now require a complete document).
+    assert (old["commission_released"], new["commission_released"]) == (0, 0)
     assert found["replayed"] == {"handoffs": 1, "skipped_without_facts": 0, "until": UNTIL}
 
 
@@ -187,3 +188,15 @@ def test_from_the_read_model_as_from_its_file(files, tmp_path):
     assert from_store[0] == 0, from_store[2]
     assert json.loads(from_store[1]) == json.loads(from_file[1])
     assert backtest("--from", "2025-01-01", "--to", "2025-02-01", "--url", url, "--candidate", candidate)[0] == 2
+
+
+def test_a_complete_document_releases_the_commission_under_both(tmp_path, files):
+    _, candidate = files
+    complete = {**DEAL, "statuses": {**DEAL["statuses"], "contract_terms": 0.5}}
+    deals = tmp_path / "complete.jsonl"
+    deals.write_text(json.dumps(complete) + "\n", encoding="utf-8")
+    code, out, err = backtest("--file", deals, "--candidate", candidate, "--until", UNTIL, "--json")
+    assert code == 0, err
+    found = json.loads(out)
+    # Every field populated (two generic), rated 4, intro scheduled.
+    assert (found["current"]["commission_released"], found["candidate"]["commission_released"]) == (1, 1)

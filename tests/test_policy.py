@@ -4,7 +4,7 @@ import pytest
 
 from cli.main import main
 from domain.approach_kinds import Approach
-from domain.policy import Policy, PolicyError, dump_policy, load_policy_text
+from domain.policy import Policy, PolicyError, dump_policy, load_policy_text, parse_policy
 from domain.roles import Role, SlaName
 from infra.policy_file import read_policy
 
@@ -26,7 +26,7 @@ def test_defaults_are_the_seeds_numbers():
         ("3bd", Role.SALES_MANAGER),
         ("5bd", Role.VP_SALES),
     ]
-    assert str(policy.slas[SlaName.INTRO_HELD].due) == "5d"
+    assert str(policy.slas[SlaName.INTRO_HELD].due) == "5bd"
     assert str(policy.slas[SlaName.KICKOFF].due) == "10d"
     assert str(policy.kickoff_after_intro) == "5bd"
     assert str(policy.slas[SlaName.AE_FOLLOW_UP].due) == "24h"
@@ -46,7 +46,7 @@ def test_partial_file_keeps_other_defaults():
 
 
 def test_round_trip_through_show():
-    policy = Policy()
+    policy = parse_policy(None)
     assert load_policy_text(dump_policy(policy)) == policy
 
 

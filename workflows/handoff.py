@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         IntroUpdate,
         KickoffHeld,
         MilestoneSignal,
+        PostCheckAnswers,
         StageChanged,
     )
     from domain.state import HandoffState
@@ -220,6 +221,17 @@ class DealHandoffWorkflow:
     @extend_deadline.validator
     def _check_extension(self, msg: DeadlineExtension) -> None:
         self._check(self._m.check_extension, msg)
+
+    @workflow.update(name=HandoffUpdate.POST_CHECK_ANSWERS)
+    def post_check_answers(self, msg: PostCheckAnswers) -> HandoffState:
+        return self._apply(self._m.apply_post_check_answers, msg)
+
+    @post_check_answers.validator
+    def _check_post_check_answers(self, msg: PostCheckAnswers) -> None:
+        # Whether the check is open yet depends on the instant the answers arrive (read directly: a
+        # validator may not record the patch marker `_now` reads).
+        now = workflow.now().replace(microsecond=0)
+        self._check(lambda answers: self._m.check_post_check_answers(answers, now), msg)
 
     @workflow.query(name=HandoffQuery.STATE)
     def state(self) -> HandoffState:

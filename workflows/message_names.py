@@ -27,6 +27,7 @@ class HandoffUpdate:
     KICKOFF: Final = "kickoff"
     AE_DEPARTURE: Final = "ae_departure"
     EXTEND_DEADLINE: Final = "extend_deadline"
+    POST_CHECK_ANSWERS: Final = "post_check_answers"  # before the 30-day check starts (policy opens_before)
 
 
 class HandoffQuery:

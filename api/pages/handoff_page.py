@@ -27,7 +27,7 @@ from api.pages.handoff_state import handle_for, read_state
 from api.pages.handoff_view import page_context
 from api.pages.render import render
 from api.pages.viewer import Viewer, check_csrf, clock, require_viewer, secret, settings_of
-from api.updates import send
+from api.updates import exists, send
 from domain.document import HandoffDocument
 from domain.ids import onboarding_workflow_id, post_check_workflow_id
 from domain.state import HandoffState
@@ -144,9 +144,12 @@ async def _act(request: Request, crm: str, deal_id: str, action: str, viewer: Vi
         elif action == "post-check":
             child_id = post_check_workflow_id(handle.id)
             answers = forms.post_check(form, by)
-            await _send_child(
-                request, handle, PostHandoffCheckWorkflow, child_id, PostHandoffCheckWorkflow.answers, answers
-            )
+            if await exists(request.app.state.client, child_id):
+                await _send_child(
+                    request, handle, PostHandoffCheckWorkflow, child_id, PostHandoffCheckWorkflow.answers, answers
+                )
+            else:  # before the check starts at its due, the handoff keeps the answers for it
+                await _send_parent(request, handle, DealHandoffWorkflow.post_check_answers, answers)
     except forms.FormError as err:
         return _refused(request, viewer, state, access, anchor, f"{err.field}: {err.message}", 422, draft)
     except WorkflowUpdateFailedError as err:

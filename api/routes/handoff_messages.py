@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api import examples
 from api.deps import AUTH_RESPONSES, ClientDep, HandoffHandle, SettingsDep, require_roles, roles_note
-from api.updates import send
+from api.updates import exists, send
 from domain.durations import DurationField
 from domain.ids import onboarding_workflow_id, post_check_workflow_id
 from domain.messages import (
@@ -192,7 +192,10 @@ async def milestone(
     "The CSM's answers to the 30-day check",
     ("cs_lead",),
     PostCheckAnswers,
-    detail="Goes to the post-handoff check workflow (409 while it is not running).",
+    detail=(
+        "Goes to the post-handoff check workflow; before it starts at its due, the handoff keeps the answers"
+        " for it from `post_check.opens_before` ahead of the due (409 before that, or once the check ended)."
+    ),
 )
 async def post_check(
     handle: HandoffHandle,
@@ -201,4 +204,7 @@ async def post_check(
     msg: Annotated[PostCheckAnswers, Body(openapi_examples=examples.POST_CHECK)],
 ) -> PostCheckAnswers:
     child = client.get_workflow_handle_for(PostHandoffCheckWorkflow.run, post_check_workflow_id(handle.id))
+    if not await exists(client, child.id):
+        await send(client, settings, handle, DealHandoffWorkflow.post_check_answers, msg)
+        return msg
     return await send(client, settings, child, PostHandoffCheckWorkflow.answers, msg, parent_id=handle.id)

@@ -134,7 +134,12 @@ class HandoffRun:
 
     def _answers(self, body: BaseModel, now: datetime) -> None:
         check = self._children.post_check
-        assert check is not None and isinstance(body, m.PostCheckAnswers)  # routing let it through
+        assert isinstance(body, m.PostCheckAnswers)
+        if check is None:
+            # Before the check starts, the handoff keeps the answers for it (or refuses them).
+            self.machine.check_post_check_answers(body, now)
+            self.machine.apply_post_check_answers(body, now)
+            return
         check.check_answers(body)
         check.apply_answers(body)
         self._conclude(now)
@@ -173,7 +178,8 @@ class HandoffRun:
             if due is not None and due <= now:
                 self._hand_over(by_milestones=False)
                 return True
-        if check is not None and check.result is None and check.answer_by <= now:
+        # Answers kept by the handoff before the check started are there at its start: it concludes.
+        if check is not None and check.result is None and (check.answer_by <= now or check.answers is not None):
             self._conclude(now)
             return True
         return False

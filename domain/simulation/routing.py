@@ -20,10 +20,7 @@ CHILD_OF: dict[MessageType, ChildKind] = {
     MessageType.POST_CHECK: ChildKind.POST_CHECK,
 }
 
-_NOT_STARTED = {
-    ChildKind.ONBOARDING: "onboarding has not started: it starts at the kickoff",
-    ChildKind.POST_CHECK: "the 30-day check has not started: it starts when it falls due",
-}
+_NOT_STARTED = {ChildKind.ONBOARDING: "onboarding has not started: it starts at the kickoff"}
 _FINISHED = {
     ChildKind.ONBOARDING: "onboarding has already handed over to CS",
     ChildKind.POST_CHECK: "the 30-day check has already concluded",
@@ -50,6 +47,8 @@ def unreachable(state: HandoffState, message: MessageType) -> Refused | None:
     if kind is None:
         return None
     child = state.children.get(kind)
+    if child is None and kind is ChildKind.POST_CHECK:
+        return None  # the handoff keeps answers for the check before it starts, or says why not
     if child is None:
         return Refused(ErrorType.INVALID_TRANSITION, _NOT_STARTED[kind])
     if child.finished_at is not None:

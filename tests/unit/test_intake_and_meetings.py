@@ -7,11 +7,19 @@ from collections.abc import Callable
 
 import pytest
 
-from domain.document import FieldName
+from domain.document import DocumentPatch, FieldName
 from domain.effects import Notify, StartOnboarding
 from domain.errors import ErrorType, Refused
 from domain.machine import HandoffMachine
-from domain.messages import FirstTouch, IntakeReviewInput, IntroAction, IntroUpdate, KickoffHeld, StageChanged
+from domain.messages import (
+    DocumentUpdate,
+    FirstTouch,
+    IntakeReviewInput,
+    IntroAction,
+    IntroUpdate,
+    KickoffHeld,
+    StageChanged,
+)
 from domain.policy import Policy
 from domain.roles import SlaName
 from domain.stages import StageKind
@@ -219,3 +227,40 @@ def test_the_kickoff_comes_after_the_review_and_the_intro_and_happens_once():
     err = refused(m, m.check_kickoff, KickoffHeld())
     assert (err.type, err.message) == (ErrorType.INVALID_TRANSITION, "the kickoff has already been held")
     assert len(effects_of(m, StartOnboarding)) == 1
+
+
+PLAN_MISSING = (
+    "implementation_plan: professional services are attached, so the document's implementation plan"
+    " is filled in before the kickoff"
+)
+
+
+@pytest.mark.parametrize("plan", ["", "   ", "TBD", "see notes"])
+def test_with_professional_services_the_kickoff_waits_for_the_implementation_plan(plan):
+    m = machine(READY_DOCUMENT.model_copy(update={"implementation_plan": plan}), professional_services=True)
+    assert m.state.approach is not None and m.state.approach.requires_implementation_plan
+    briefed(m, CLOSE + H)
+    intro_held(m, CLOSE + 2 * H, CLOSE + 2 * D)
+    err = refused(m, m.check_kickoff, KickoffHeld())
+    assert (err.type, err.message) == (ErrorType.INVALID_TRANSITION, PLAN_MISSING)
+    plan_text = "PS configures SSO in week 1 and migrates the 2023 campaign data in week 2."
+    m.check_document(DocumentUpdate(fields=DocumentPatch(implementation_plan=plan_text)))
+    m.apply_document(DocumentUpdate(fields=DocumentPatch(implementation_plan=plan_text)), CLOSE + 3 * D)
+    m.check_kickoff(KickoffHeld())
+    m.apply_kickoff(KickoffHeld(), CLOSE + 4 * D)
+    assert m.state.phase is Phase.ONBOARDING
+
+
+def test_without_professional_services_no_plan_is_asked_for():
+    m = machine()
+    briefed(m, CLOSE + H)
+    intro_held(m, CLOSE + 2 * H, CLOSE + 2 * D)
+    assert m.state.document.implementation_plan == ""
+    m.check_kickoff(KickoffHeld())
+
+
+def test_the_plan_is_not_scored():
+    with_plan = machine(READY_DOCUMENT.model_copy(update={"implementation_plan": "Two-week PS rollout."}))
+    assert with_plan.state.quality is not None and FieldName.GOALS in with_plan.state.quality.fields
+    assert "implementation_plan" not in with_plan.state.quality.fields
+    assert with_plan.state.quality.score == machine().state.quality.score  # type: ignore[union-attr]

@@ -57,8 +57,11 @@ def test_an_extension_moves_the_next_wake():
     m.apply_extension(
         DeadlineExtension(sla=SlaName.INTRO_SCHEDULED, new_due=ny(12, 9), reason="customer asked"), CLOSE + D
     )
-    # The due moved 18 hours: Wednesday 15:00 to Thursday 09:00. intro_held (Wednesday 16:00) is now first.
-    assert m.next_wake() == (ny(11, 16), "SLA intro_held")
+    # The due moved 18 hours: Wednesday 15:00 to Thursday 09:00, still before intro_held (5bd: Friday
+    # 13th 15:00), which the next wake after it is once intro_scheduled is met.
+    assert m.next_wake() == (ny(12, 9), "SLA intro_scheduled")
+    m.apply_intro(IntroUpdate(action=IntroAction.SCHEDULED), CLOSE + 2 * D)
+    assert m.next_wake() == (ny(13, 15), "SLA intro_held")
 
 
 def test_a_tick_before_anything_is_due_changes_nothing():

@@ -43,18 +43,19 @@ def test_every_breach_and_escalation_is_recorded_at_its_own_instant_in_time_orde
         (e.kind, e.details["sla"], e.details.get("to"), e.at)
         for e in sorted(timeline, key=lambda e: (e.at, breach_seq.get((e.details["sla"], e.at), e.seq), e.seq))
     ]
-    # From Friday 6 March 15:00 EST: 48h is Sunday 16:00 EDT (the clocks went forward); intro_held 5d is
-    # Wednesday 11th 16:00 EDT; intro_scheduled 3bd skips the Monday holiday: Thursday 12th 15:00 EDT,
-    # its VP step 5bd: Monday 16th 15:00 EDT; kickoff 10d: Monday 16th 16:00 EDT, the tick itself.
+    # From Friday 6 March 15:00 EST: 48h is Sunday 16:00 EDT (the clocks went forward); intro_scheduled
+    # 3bd skips the Monday holiday: Thursday 12th 15:00 EDT; intro_held 5bd (never before it, unlike the
+    # old 5d, which fell on Wednesday 11th) and the VP step 5bd: Monday 16th 15:00 EDT, in the order the
+    # SLAs were planned; kickoff 10d: Monday 16th 16:00 EDT, the tick itself.
     assert fired == [
         (Kind.SLA_BREACHED, "csm_briefed", None, ny(8, 16)),
         (Kind.ESCALATED, "csm_briefed", "cs_manager", ny(8, 16)),
         (Kind.SLA_BREACHED, "cs_first_touch", None, ny(8, 16)),
         (Kind.ESCALATED, "cs_first_touch", "cs_manager", ny(8, 16)),
-        (Kind.SLA_BREACHED, "intro_held", None, ny(11, 16)),
-        (Kind.ESCALATED, "intro_held", "sales_manager", ny(11, 16)),
         (Kind.SLA_BREACHED, "intro_scheduled", None, ny(12, 15)),
         (Kind.ESCALATED, "intro_scheduled", "sales_manager", ny(12, 15)),
+        (Kind.SLA_BREACHED, "intro_held", None, ny(16, 15)),
+        (Kind.ESCALATED, "intro_held", "sales_manager", ny(16, 15)),
         (Kind.ESCALATED, "intro_scheduled", "vp_sales", ny(16, 15)),
         (Kind.SLA_BREACHED, "kickoff", None, ny(16, 16)),
         (Kind.ESCALATED, "kickoff", "cs_manager", ny(16, 16)),
@@ -93,7 +94,7 @@ def test_met_deadlines_neither_breach_nor_escalate_and_a_late_meeting_records_no
     for sla in (SlaName.CSM_BRIEFED, SlaName.CS_FIRST_TOUCH, SlaName.INTRO_SCHEDULED):
         assert m.state.deadlines[sla].status is DeadlineStatus.MET
         assert not entries(m, Kind.ESCALATED, sla=sla.value)
-    # intro_held was missed on the 11th; holding it later settles nothing and records no `deadline_met`.
+    # intro_held (5bd) was missed on Friday 13th 15:00; holding it later settles nothing and records no `deadline_met`.
     assert m.state.deadlines[SlaName.INTRO_HELD].status is DeadlineStatus.BREACHED
     m.apply_intro(IntroUpdate(action=IntroAction.HELD), ny(16, 15))
     assert m.state.deadlines[SlaName.INTRO_HELD].met_at is None
