@@ -14,16 +14,16 @@ import pytest_asyncio
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from activities.notify_sinks import LogSink
 from activities.store_activities import StoreActivities
 from activities.usage import UsageRequest
 from infra.search_attribute_setup import register_search_attributes
 from infra.temporal_binaries import test_server_path
 from infra.temporal_client import data_converter
-from tests.workers import handoff_worker, new_database
+from tests.workers import RecordingSink, handoff_worker, new_database
 
-# The store fixtures (`store`, `postgres_database`): every test module may use them.
-pytest_plugins = ["tests.conftest_store"]
+# The store fixtures (`store`, `postgres_database`) and the notification stubs (`slack`, `smtp`, ...):
+# every test module may use them.
+pytest_plugins = ["tests.conftest_store", "tests.notify_stubs"]
 
 
 @pytest_asyncio.fixture
@@ -57,7 +57,7 @@ class Rig:
     client: Client
     env: WorkflowEnvironment
     task_queue: str
-    sink: LogSink
+    sink: RecordingSink
     store: StoreActivities
     usage: FakeUsage
     started: list[str] = field(default_factory=list)

@@ -35,8 +35,9 @@ def crm_clients(settings: WorkerSettings) -> dict[str, CrmClient]:
 def notify_sinks(settings: WorkerSettings) -> list[Sink]:
     """LogSink always, then Slack, e-mail and the signed webhook when configured."""
     sinks: list[Sink] = [LogSink()]
+    public_url = settings.public_url or None
     if slack_url := settings.slack_webhook_url.get_secret_value():
-        sinks.append(SlackSink(slack_url))
+        sinks.append(SlackSink(slack_url, public_url))
     if settings.smtp_host:
         sinks.append(
             EmailSink(
@@ -47,6 +48,7 @@ def notify_sinks(settings: WorkerSettings) -> list[Sink]:
                 starttls=settings.smtp_starttls,
                 username=settings.smtp_username or None,
                 password=settings.smtp_password.get_secret_value() or None,
+                public_url=public_url,
             )
         )
     if settings.webhook_url:
