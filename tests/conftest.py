@@ -8,6 +8,7 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -66,13 +67,16 @@ class Rig:
 @pytest.fixture
 def rig_factory(env, tmp_path) -> Callable:
     @asynccontextmanager
-    async def make(activities_override: list | None = None, client: Client | None = None) -> AsyncIterator[Rig]:
+    async def make(
+        activities_override: list | None = None, client: Client | None = None, **worker_options: Any
+    ) -> AsyncIterator[Rig]:
         """`activities_override`: fakes standing in for the real activities of the same names;
-        `client`: one on the same server with its own interceptors (the tracing test's)."""
+        `client`: one on the same server with its own interceptors (the tracing test's); `worker_options`
+        go to `handoff_worker` (more sinks, a directory)."""
         client = client or env.client
         usage = FakeUsage()
         async with handoff_worker(
-            client, new_database(tmp_path), usage=usage, replace=activities_override or ()
+            client, new_database(tmp_path), usage=usage, replace=activities_override or (), **worker_options
         ) as worker:
             yield Rig(client, env, worker.task_queue, worker.sink, worker.store, usage)
 
