@@ -84,7 +84,7 @@ class IntroductionActivities:
             return IntroductionDelivery(key=outgoing.key, sent=False)
         msg = self.message(outgoing, subject, body, self._email.sender)
         # The e-mail sink's own connection code: its TLS, login and the SMTP 4xx/5xx split.
-        await asyncio.to_thread(self._email._deliver, msg, recipients)
+        await asyncio.to_thread(self._email.deliver, msg, recipients)
         log.info("introduction sent key=%s style=%s recipients=%d", outgoing.key, outgoing.style.value, len(recipients))
         return IntroductionDelivery(key=outgoing.key, sent=True, recipients=len(recipients))
 

@@ -26,6 +26,9 @@ class Notification(BaseModel):
     )
     crm: str = Field(default="", description="with deal_id: the handoff the notice links to")
     deal_id: str = ""
+    zone: str = Field(
+        default="", description="IANA zone for due times of people without their own: the policy calendar's"
+    )
 
 
 class Delivery(BaseModel):

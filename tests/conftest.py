@@ -8,22 +8,23 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 import pytest_asyncio
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from activities.notify_sinks import LogSink
 from activities.store_activities import StoreActivities
 from activities.usage import UsageRequest
 from infra.search_attribute_setup import register_search_attributes
 from infra.temporal_binaries import test_server_path
 from infra.temporal_client import data_converter
-from tests.workers import handoff_worker, new_database
+from tests.workers import RecordingSink, handoff_worker, new_database
 
-# The store fixtures (`store`, `postgres_database`): every test module may use them.
-pytest_plugins = ["tests.conftest_store"]
+# The store fixtures (`store`, `postgres_database`) and the notification stubs (`slack`, `smtp`, ...):
+# every test module may use them.
+pytest_plugins = ["tests.conftest_store", "tests.notify_stubs"]
 
 
 @pytest_asyncio.fixture
@@ -57,7 +58,7 @@ class Rig:
     client: Client
     env: WorkflowEnvironment
     task_queue: str
-    sink: LogSink
+    sink: RecordingSink
     store: StoreActivities
     usage: FakeUsage
     started: list[str] = field(default_factory=list)
@@ -66,13 +67,16 @@ class Rig:
 @pytest.fixture
 def rig_factory(env, tmp_path) -> Callable:
     @asynccontextmanager
-    async def make(activities_override: list | None = None, client: Client | None = None) -> AsyncIterator[Rig]:
+    async def make(
+        activities_override: list | None = None, client: Client | None = None, **worker_options: Any
+    ) -> AsyncIterator[Rig]:
         """`activities_override`: fakes standing in for the real activities of the same names;
-        `client`: one on the same server with its own interceptors (the tracing test's)."""
+        `client`: one on the same server with its own interceptors (the tracing test's); `worker_options`
+        go to `handoff_worker` (more sinks, a directory)."""
         client = client or env.client
         usage = FakeUsage()
         async with handoff_worker(
-            client, new_database(tmp_path), usage=usage, replace=activities_override or ()
+            client, new_database(tmp_path), usage=usage, replace=activities_override or (), **worker_options
         ) as worker:
             yield Rig(client, env, worker.task_queue, worker.sink, worker.store, usage)
 

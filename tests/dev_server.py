@@ -18,13 +18,12 @@ from sqlalchemy.engine import Engine
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from activities.notify_sinks import LogSink
 from api.app import create_app
 from api.settings import ApiSettings
 from infra.temporal_binaries import dev_server_path
 from infra.temporal_client import data_converter
 from tests.api_rig import HUBSPOT_SECRET, PUBLIC_URL, api_keys_setting
-from tests.workers import handoff_worker, new_database
+from tests.workers import RecordingSink, handoff_worker, new_database
 from workflows import search_attributes
 
 
@@ -55,7 +54,7 @@ class Stack:
     task_queue: str
     database_url: str
     engine: Engine
-    sink: LogSink
+    sink: RecordingSink
 
 
 @asynccontextmanager

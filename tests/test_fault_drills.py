@@ -178,8 +178,9 @@ def kinds(s: dict, kind: str, **details) -> list[dict]:
 
 
 def notified_keys(s: dict) -> set[str]:
-    """The Idempotency-Key of each notification is `<workflow id>:<seq of its notified entry>`."""
-    return {f"{s['workflow_id']}:{e['seq']}" for e in kinds(s, "notified")}
+    """The Idempotency-Key of each notification: the `key` its notified entry records (the people rules'
+    `<workflow id>:notice:<n>`), else, before them, `<workflow id>:<seq of its notified entry>`."""
+    return {e["details"].get("key") or f"{s['workflow_id']}:{e['seq']}" for e in kinds(s, "notified")}
 
 
 async def runs(temporal: Client, workflow_id: str) -> int:

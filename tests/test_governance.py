@@ -15,7 +15,6 @@ from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.notify import NotifyActivities
-from activities.notify_sinks import LogSink
 from activities.report_activities import GovernanceRequest, ReportActivities
 from domain.scoring import Tier
 from infra.temporal_binaries import dev_server_path
@@ -24,6 +23,7 @@ from store import repository
 from store.engine import make_engine, session_scope
 from store.migrate import upgrade
 from tests.test_reports import ENT, MID, at, handoff, record_examples
+from tests.workers import RecordingSink
 from workflows.governance import ALERT_TO, GovernanceInput, MonthlyGovernanceWorkflow, _previous_month
 from workflows.governance_schedule import SCHEDULE_ID, ensure_schedule
 
@@ -63,7 +63,7 @@ async def review(env, tmp_path, states, month: date | None, threshold: float = 8
     with session_scope(engine) as session:
         for state in states:
             repository.record_state(session, state)
-    sink = LogSink()
+    sink = RecordingSink()
     task_queue = f"tq-{uuid.uuid4()}"
     try:
         with ThreadPoolExecutor(max_workers=2) as pool:

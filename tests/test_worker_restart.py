@@ -3,7 +3,6 @@
 import uuid
 from datetime import timedelta
 
-from activities.notify_sinks import LogSink
 from domain.messages import IntakeReviewInput, IntroAction, IntroUpdate
 from domain.policy import Policy
 from domain.roles import SlaName
@@ -11,7 +10,7 @@ from domain.state import DeadlineStatus
 from domain.timeline import Kind
 from tests.conftest import assert_eventually
 from tests.handoffs import READY_DOCUMENT, deal
-from tests.workers import handoff_worker, new_database
+from tests.workers import RecordingSink, handoff_worker, new_database
 from workflows.handoff import DealHandoffWorkflow, HandoffInput
 
 
@@ -32,7 +31,7 @@ async def test_a_new_worker_resumes_the_handoff(env, tmp_path):
     task_queue = f"restart-{uuid.uuid4()}"
     now = await env.get_current_time()
     d = deal(closed_at=now)
-    first_sink = LogSink()
+    first_sink = RecordingSink()
     async with worker(env, url, task_queue, first_sink):
         handle = await env.client.start_workflow(
             DealHandoffWorkflow.run,
@@ -49,7 +48,7 @@ async def test_a_new_worker_resumes_the_handoff(env, tmp_path):
         await handle.execute_update(DealHandoffWorkflow.intake_review, IntakeReviewInput(rating=4))
         await assert_eventually(lambda: idle(handle))
 
-    second_sink = LogSink()
+    second_sink = RecordingSink()
     async with worker(env, url, task_queue, second_sink):
         state = await handle.execute_update(DealHandoffWorkflow.intro, IntroUpdate(action=IntroAction.SCHEDULED))
         assert state.deadlines[SlaName.CSM_BRIEFED].status is DeadlineStatus.MET

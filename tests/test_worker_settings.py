@@ -10,8 +10,10 @@ import pytest
 from pydantic import ValidationError
 
 from activities.crm_clients import HubSpotCrm, PipedriveCrm, SalesforceCrm
-from activities.notify_sinks import EmailSink, LogSink
+from activities.notify_sinks import EmailSink, LogSink, SlackSink
 from activities.usage import HttpUsageSource, NoUsageSource
+from domain.notifications import Notification
+from domain.recipients import Recipient
 from worker.activity_clients import crm_clients, notify_sinks, usage_source
 from worker.settings import DEFAULT_CACHED_RUNS, WorkerSettings, get_settings
 
@@ -199,8 +201,28 @@ def test_email_settings(environ, extra, port, starttls, login):
     assert isinstance(sink, EmailSink)
     assert (sink.host, sink.port, sink.sender, sink.starttls) == ("smtp.example.com", port, SENDER, starttls)
     assert sink.recipients_by_role == {"sales_manager": "sm@x.com", "cs_manager": "csm@x.com"}
-    assert sink.resolve(["cs_manager", "vp_sales", "x@y.com"]) == ["csm@x.com", "x@y.com"]
+    old_run = Notification(
+        key="k", workflow_id="w", event="e", to=["cs_manager", "vp_sales", "x@y.com"], subject="s", text="t"
+    )
+    assert [r.email for r in sink.addressees(old_run)] == ["csm@x.com", "x@y.com"]
     assert sink._username == login
+
+
+def test_the_public_url_is_the_base_of_the_links_slack_and_email_send(environ):
+    settings = environ(
+        {
+            "BATON_SLACK_WEBHOOK_URL": SLACK_URL,
+            "BATON_SMTP_HOST": "smtp.example.com",
+            "BATON_SMTP_FROM": SENDER,
+            "BATON_PUBLIC_URL": "https://baton.example.com/",
+        }
+    )
+    [_, slack, email] = notify_sinks(settings)
+    n = Notification(key="k", workflow_id="w", event="e", subject="s", text="t", crm="hubspot", deal_id="7")
+
+    assert isinstance(slack, SlackSink) and isinstance(email, EmailSink)
+    assert slack.text(n).endswith("<https://baton.example.com/h/hubspot/7|Open the handoff>")
+    assert email.body(n, Recipient(id="x", email="x@y.com")).endswith("https://baton.example.com/h/hubspot/7\n")
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """The one worker the tests, the history recorder and the dev-server stack run: Baton's workflows with
-its real activities on a throwaway SQLite read model, a log sink, a no-op CRM and a usage source the
-caller picks; any activity can be replaced by a fake registered under the same name."""
+its real activities on a throwaway SQLite read model, the log sink and a recording sink, a no-op CRM and
+a usage source the caller picks; any activity can be replaced by a fake registered under the same name."""
 
 from __future__ import annotations
 
@@ -18,10 +18,12 @@ from temporalio.worker import Worker
 
 from activities.crm import CrmActivities
 from activities.notify import NotifyActivities
-from activities.notify_sinks import LogSink
+from activities.notify_sinks import LogSink, Sink
+from activities.recipients import RecipientActivities
 from activities.report_activities import ReportActivities
 from activities.store_activities import StoreActivities
 from activities.usage import NoUsageSource, UsageActivities, UsageSource
+from domain.notifications import Notification
 from store.engine import make_engine
 from store.migrate import upgrade
 from worker.registry import WORKFLOW_RUNNER, WORKFLOWS, activities_of
@@ -34,12 +36,27 @@ def new_database(folder: Path | str) -> str:
     return url
 
 
+class RecordingSink:
+    """Keeps every notification it is given, for tests to read (production sinks keep nothing)."""
+
+    name = "recording"
+
+    def __init__(self) -> None:
+        self.sent: list[Notification] = []
+
+    async def send(self, n: Notification) -> None:
+        self.sent.append(n)
+
+    async def aclose(self) -> None:
+        pass
+
+
 @dataclass
 class HandoffWorker:
     task_queue: str
     database_url: str
     engine: Engine
-    sink: LogSink
+    sink: RecordingSink
     store: StoreActivities
 
 
@@ -49,17 +66,23 @@ async def handoff_worker(
     database_url: str,
     *,
     task_queue: str | None = None,
-    sink: LogSink | None = None,
+    sink: RecordingSink | None = None,
+    sinks: Sequence[Sink] = (),
+    recipients: RecipientActivities | None = None,
     usage: UsageSource | None = None,
     replace: Sequence[Callable[..., Any]] = (),
     **worker_options: Any,
 ) -> AsyncIterator[HandoffWorker]:
-    """`task_queue`: a fresh one unless given (a second worker taking over the first's); `replace`:
-    activities that stand in for the real ones of the same name; `worker_options` go to `Worker`."""
+    """`task_queue`: a fresh one unless given (a second worker taking over the first's); `sinks`: more
+    notification sinks (a Slack sink on a stub); `recipients`: the directory (default $BATON_DIRECTORY);
+    `replace`: activities that stand in for the real ones of the same name; `worker_options` go to `Worker`."""
     engine = make_engine(database_url)
-    sink = sink or LogSink()
+    sink = sink or RecordingSink()
     store = StoreActivities(engine)
-    real = activities_of(CrmActivities({}), NotifyActivities([sink]), store, UsageActivities(usage or NoUsageSource()))
+    notify = NotifyActivities([LogSink(), sink, *sinks])
+    real = activities_of(
+        CrmActivities({}), notify, store, UsageActivities(usage or NoUsageSource()), recipients=recipients
+    )
     real.append(ReportActivities(engine).governance)
     replaced = {_activity_name(fake) for fake in replace}
     activities = [a for a in real if _activity_name(a) not in replaced] + list(replace)
@@ -77,6 +100,7 @@ async def handoff_worker(
             ):
                 yield HandoffWorker(task_queue, database_url, engine, sink, store)
     finally:
+        await notify.aclose()
         engine.dispose()
 
 

@@ -35,8 +35,9 @@ def crm_clients(settings: WorkerSettings) -> dict[str, CrmClient]:
 def notify_sinks(settings: WorkerSettings) -> list[Sink]:
     """LogSink always, then Slack, e-mail and the signed webhook when configured."""
     sinks: list[Sink] = [LogSink()]
+    public_url = settings.public_url or None
     if slack_url := settings.slack_webhook_url.get_secret_value():
-        sinks.append(SlackSink(slack_url))
+        sinks.append(SlackSink(slack_url, public_url))
     if email := email_sink(settings):
         sinks.append(email)
     if settings.webhook_url:
@@ -58,6 +59,7 @@ def email_sink(settings: WorkerSettings) -> EmailSink | None:
         starttls=settings.smtp_starttls,
         username=settings.smtp_username or None,
         password=settings.smtp_password.get_secret_value() or None,
+        public_url=settings.public_url or None,
     )
 
 

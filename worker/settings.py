@@ -39,7 +39,12 @@ class WorkerSettings(CrmSettings):
     smtp_username: str = ""
     smtp_password: SecretStr = SecretStr("")
     # NoDecode: the variable is `role=address,...`, not the JSON pydantic-settings expects for a dict.
-    notify_emails: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict, description="role=address,...")
+    # Deprecated: notices go to people (the directory); this addresses only notices that carry none (runs
+    # started before the directory, the governance report's roles).
+    notify_emails: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict, description="role=address,... (deprecated)"
+    )
+    public_url: str = Field(default="", description="where people reach Baton: the base of every notice's link")
     webhook_url: str = ""
     webhook_secret: SecretStr = SecretStr("")
 

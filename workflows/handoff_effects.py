@@ -206,6 +206,7 @@ class EffectRunner:
             recipients=recipients,
             crm=deal.crm,
             deal_id=deal.deal_id,
+            zone=self._policy.calendar.timezone,
         )
         try:
             await workflow.execute_activity_method(
