@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from domain.approach_kinds import Approach
-from domain.document import FieldName
+from domain.document import CORE_FIELDS, FieldName
 from domain.durations import DurationField, parse_duration
 from domain.policy_section import Section as _Section
 from domain.roles import Role, SlaName
@@ -117,6 +117,9 @@ def default_profiles() -> dict[Approach, ApproachProfile]:
         Approach.PARTNER_MEDIATED: ApproachProfile(
             slas=_CORE + _MEETING + [SlaName.PARTNER_CHECK],
             intro=IntroStyle.THREE_WAY,
+            # The partner template: the core document and the partner's context. A snapshot from
+            # before keeps its own (None: the core fields alone).
+            scored_fields=[*CORE_FIELDS, FieldName.PARTNER_CONTEXT],
             sla_overrides={SlaName.CSM_BRIEFED: _sla("72h", Role.PARTNER_MANAGER)},
         ),
     }

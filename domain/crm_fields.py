@@ -57,6 +57,10 @@ class CrmFieldMap(Section):
     @field_validator("deal", "document")
     @classmethod
     def _names(cls, value: dict[Any, str]) -> dict[Any, str]:
+        if FieldName.PARTNER_CONTEXT in value or FieldName.PARTNER_CONTEXT.value in value:
+            raise ValueError(
+                "partner_context has several parts and no one CRM property holds it: set it through the API"
+            )
         bad = [str(key) for key, name in value.items() if not name.strip() or len(name) > 255]
         if bad:
             raise ValueError(f"property names must be 1-255 characters: {', '.join(bad)}")

@@ -21,6 +21,12 @@ class FieldName(StrEnum):
     SALES_CONVERSATIONS = "sales_conversations"
     CONTRACT_TERMS = "contract_terms"
     COMMUNICATION_PREFERENCES = "communication_preferences"
+    # Scored for partner-mediated deals only (the partner template): see CORE_FIELDS.
+    PARTNER_CONTEXT = "partner_context"
+
+
+# The fields every handoff is scored on unless its approach lists its own.
+CORE_FIELDS = tuple(name for name in FieldName if name is not FieldName.PARTNER_CONTEXT)
 
 
 class ContactRole(StrEnum):

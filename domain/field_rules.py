@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from domain.document import Contact, FieldName, HandoffDocument
+from domain.document import Contact, FieldName, HandoffDocument, PartnerContext
 
 SPECIFIC = 1.0
 GENERIC = 0.5
@@ -319,6 +319,32 @@ def _communication_preferences(doc: HandoffDocument) -> Judgement:
     return _two_part(doc.communication_preferences, "communication preferences", parts)
 
 
+def _partner_parts(context: PartnerContext) -> dict[str, bool]:
+    contact = context.partner_contact
+    return {
+        "the partner's ongoing contact": contact is not None and filled(contact.name),
+        "the partner's implementation plan": filled(context.implementation_plan),
+        "the support tier": filled(context.support_tier),
+        "the partner's engagement model": filled(context.engagement_model),
+        "whether end-customer contacts are shared": context.end_customer_contacts_shared is not None,
+    }
+
+
+def _partner_context(doc: HandoffDocument) -> Judgement:
+    """The partner template: who at the partner stays the contact, their implementation plan, the
+    support tier, how they want to work with us, and whether the end customer's contacts are shared."""
+    parts = _partner_parts(doc.partner_context or PartnerContext())
+    present = [label for label, ok in parts.items() if ok]
+    missing = [label for label, ok in parts.items() if not ok]
+    if not present:
+        return Judgement(status=EMPTY, reason=f"No partner context entered; name {_join(missing)}.")
+    if missing:
+        return Judgement(status=GENERIC, reason=f"Partner context lacks {_join(missing)}.")
+    return Judgement(
+        status=SPECIFIC, reason="Partner contact, plan, support tier, engagement model and sharing stated."
+    )
+
+
 _RULES: dict[FieldName, Callable[[HandoffDocument], Judgement]] = {
     FieldName.GOALS: _goals,
     FieldName.STAKEHOLDERS: _stakeholders,
@@ -327,6 +353,7 @@ _RULES: dict[FieldName, Callable[[HandoffDocument], Judgement]] = {
     FieldName.SALES_CONVERSATIONS: _sales_conversations,
     FieldName.CONTRACT_TERMS: _contract_terms,
     FieldName.COMMUNICATION_PREFERENCES: _communication_preferences,
+    FieldName.PARTNER_CONTEXT: _partner_context,
 }
 
 

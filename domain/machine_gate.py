@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from domain.document import FieldName, HandoffDocument
+from domain.document import CORE_FIELDS, FieldName, HandoffDocument
 from domain.effects import CreateCrmTask
 from domain.errors import ErrorType, Refused
 from domain.field_rules import CriteriaRule, Judgement, judge_all
@@ -37,7 +37,12 @@ class DocumentGate:
             approach=self._h.approach,
             overrides=s.intake.overrides if s.intake else None,
         )
-        statuses = {name.value: judgement.status for name, judgement in judged.items()}
+        # The core fields and whatever else counts for this deal (the partner template for partner deals).
+        statuses = {
+            name.value: judgement.status
+            for name, judgement in judged.items()
+            if name in CORE_FIELDS or name in report.fields
+        }
         if (
             s.quality is None
             or (report.score, report.tier) != (s.quality.score, s.quality.tier)

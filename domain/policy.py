@@ -39,6 +39,8 @@ from domain.teams import Csm as Csm
 from domain.teams import CsTeam as CsTeam
 from domain.teams import default_teams as default_teams
 
+PARTNER_CONTEXT_WEIGHT = 2
+
 
 class ScoringPolicy(_Section):
     weights: dict[FieldName, int] = Field(
@@ -51,6 +53,7 @@ class ScoringPolicy(_Section):
             FieldName.SALES_CONVERSATIONS: 2,
             FieldName.CONTRACT_TERMS: 1,
             FieldName.COMMUNICATION_PREFERENCES: 1,
+            FieldName.PARTNER_CONTEXT: 2,
         }
     )
     ready_at: float = Field(default=85.0, gt=0, le=100)
@@ -77,6 +80,8 @@ class ScoringPolicy(_Section):
     @field_validator("weights")
     @classmethod
     def _weights(cls, value: dict[FieldName, int]) -> dict[FieldName, int]:
+        # Snapshots and files from before the partner template carry no weight for it: the default.
+        value = {FieldName.PARTNER_CONTEXT: PARTNER_CONTEXT_WEIGHT, **value}
         missing = [name.value for name in FieldName if name not in value]
         if missing:
             raise ValueError(f"every field needs a weight; missing: {', '.join(missing)}")

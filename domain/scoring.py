@@ -8,7 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel
 
 from domain.approach_kinds import Approach
-from domain.document import FieldName, HandoffDocument
+from domain.document import CORE_FIELDS, FieldName, HandoffDocument
 from domain.field_rules import Judgement, judge_all
 from domain.policy import Policy, ScoringPolicy
 
@@ -71,7 +71,7 @@ def counted_fields(
     profile = policy.approaches.get(approach) if approach else None
     if profile and profile.scored_fields:
         return list(profile.scored_fields), False
-    return list(FieldName), False
+    return list(CORE_FIELDS), False
 
 
 def score_document(

@@ -4,6 +4,7 @@ import pytest
 
 from cli.main import main
 from domain.approach_kinds import Approach
+from domain.document import CORE_FIELDS, FieldName
 from domain.policy import Policy, PolicyError, dump_policy, load_policy_text, parse_policy
 from domain.roles import Role, SlaName
 from infra.policy_file import read_policy
@@ -13,7 +14,8 @@ pytestmark = pytest.mark.unit
 
 def test_defaults_are_the_seeds_numbers():
     policy = Policy()
-    assert sum(policy.scoring.weights.values()) == 17
+    assert sum(policy.scoring.weights[name] for name in CORE_FIELDS) == 17
+    assert policy.scoring.weights[FieldName.PARTNER_CONTEXT] == 2  # partner-mediated deals only
     assert (policy.scoring.ready_at, policy.scoring.gaps_at) == (85, 60)
     assert str(policy.scoring.rapid_close_cycle) == "14d"
     assert (policy.acv.structured_from, policy.acv.white_glove_from) == (25_000, 100_000)

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.approach_kinds import Approach
-from domain.document import FieldName, HandoffDocument
+from domain.document import CORE_FIELDS, FieldName, HandoffDocument
 from domain.policy import Policy
 from domain.scoring import Tier, check_overrides, score_document, tier_for
 
@@ -127,13 +127,23 @@ def test_score_is_within_0_and_100(overrides):
     assert 0.0 <= score_document(EMPTY, POLICY, overrides=overrides).score <= 100.0
 
 
-@given(all_statuses, st.sampled_from(list(FieldName)))
+@given(all_statuses, st.sampled_from(list(CORE_FIELDS)))
 def test_score_is_monotone_in_each_status(overrides, field):
     lower = {**overrides, field: 0.0}
     higher = {**overrides, field: 0.5}
     highest = {**overrides, field: 1.0}
     scores = [score_document(EMPTY, POLICY, overrides=o).score for o in (lower, higher, highest)]
     assert scores[0] < scores[1] < scores[2]
+
+
+@given(all_statuses)
+def test_partner_context_counts_for_partner_mediated_deals_only(overrides):
+    from domain.approach_kinds import Approach
+
+    lower, higher = {**overrides, FieldName.PARTNER_CONTEXT: 0.0}, {**overrides, FieldName.PARTNER_CONTEXT: 1.0}
+    for approach in Approach:
+        low, high = (score_document(EMPTY, POLICY, approach=approach, overrides=o).score for o in (lower, higher))
+        assert (low < high) is (approach is Approach.PARTNER_MEDIATED), approach
 
 
 def test_worked_example_document_scores_73_5_through_the_rules():

@@ -16,12 +16,16 @@ from domain.state import Deadline, HandoffState, Phase
 LABELS = {
     FieldName.GOALS: ("Customer goals", "What the customer will measure success by, with a number and a timeframe."),
     FieldName.STAKEHOLDERS: ("Stakeholders", "At least three people with name, title, role and notes."),
-    FieldName.SUCCESS_CRITERIA: ("Success criteria", "A target value, with a timeframe or a comparison."),
+    FieldName.SUCCESS_CRITERIA: ("Success criteria", "A metric with a target value or a timeframe."),
     FieldName.RISKS: ("Risks", 'A concrete concern raised in the sale ("none" only with a reason).'),
     FieldName.SCOPE: ("Scope", "Exact products, tiers, modules or seat counts."),
     FieldName.SALES_CONVERSATIONS: ("Sales conversations", "Commitments made, objections handled, concessions given."),
     FieldName.CONTRACT_TERMS: ("Contract terms", "Term length, and the renewal date or billing schedule."),
     FieldName.COMMUNICATION_PREFERENCES: ("Communication preferences", "A channel, and a cadence or availability."),
+    FieldName.PARTNER_CONTEXT: (
+        "Partner context",
+        "Partner-mediated deals: the partner's contact, plan, support tier, engagement model, contact sharing.",
+    ),
 }
 PHASES = [phase for phase in Phase if phase is not Phase.CLOSED]
 MILESTONES = list(Milestone)

@@ -42,6 +42,17 @@ TEXTS: dict[FieldName, dict[float, Any]] = {
     },
     FieldName.CONTRACT_TERMS: {1.0: "24 months, billed quarterly.", 0.5: "Standard terms.", 0.0: ""},
     FieldName.COMMUNICATION_PREFERENCES: {1.0: "Slack channel, weekly on Tuesdays.", 0.5: "Slack.", 0.0: ""},
+    FieldName.PARTNER_CONTEXT: {
+        1.0: {
+            "partner_contact": {"name": "Partner lead"},
+            "implementation_plan": "Partner runs the rollout in two waves.",
+            "support_tier": "Partner first line, vendor second line.",
+            "engagement_model": "Weekly partner sync.",
+            "end_customer_contacts_shared": True,
+        },
+        0.5: {"partner_contact": {"name": "Partner lead"}},
+        0.0: None,
+    },
 }
 
 

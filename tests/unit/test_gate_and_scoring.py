@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.document import DocumentPatch, FieldName, HandoffDocument
+from domain.document import CORE_FIELDS, DocumentPatch, FieldName, HandoffDocument
 from domain.effects import AssignCsm, CreateCrmTask, Notify
 from domain.errors import ErrorType, Refused
 from domain.messages import DocumentUpdate, IntakeReviewInput
@@ -41,7 +41,7 @@ def test_a_ready_document_carried_by_the_win_counts_as_submitted():
     assert entries(m, Kind.DOCUMENT_SCORED) and entries(m, Kind.DOCUMENT_SCORED)[0].details == {
         "score": 100.0,
         "tier": "ready",
-        "statuses": {name.value: 1.0 for name in FieldName},
+        "statuses": {name.value: 1.0 for name in CORE_FIELDS},  # partner context: partner deals only
     }
 
 
