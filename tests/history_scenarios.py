@@ -239,6 +239,31 @@ async def timers_never_cancelled(env: WorkflowEnvironment, client: Client, task_
     return [("timers_never_cancelled", handle) for _, handle in await full_handoff(env, client, task_queue)]
 
 
+async def people_rules(env: WorkflowEnvironment, client: Client, task_queue: str) -> Recorded:
+    """The full path again, recorded after notices went to people (the `people-rules` patch): every
+    notice resolved by a local activity, the introduction e-mail, the handover told by the parent."""
+    return [("people_rules", handle) for _, handle in await full_handoff(env, client, task_queue)]
+
+
+async def people_rules_returned(env: WorkflowEnvironment, client: Client, task_queue: str) -> Recorded:
+    """Under the people rules: the CSM sends the document back, the AE resubmits, a five-star review;
+    the intro is scheduled after its SLA breached (the ladder stops), then the deal is lost."""
+    now = await env.get_current_time()
+    d = deal(closed_at=now)
+    handle = await _start(client, task_queue, HandoffInput(deal=d, policy=Policy(), document=READY_DOCUMENT))
+    await until(lambda: _has_csm(handle))
+    await handle.execute_update(
+        DealHandoffWorkflow.intake_review, IntakeReviewInput(rating=2, accept=False, comments="Who signs off?")
+    )
+    await handle.execute_update(DealHandoffWorkflow.update_document, DocumentUpdate(submit=True))
+    await handle.execute_update(DealHandoffWorkflow.intake_review, IntakeReviewInput(rating=5, by="csm"))
+    await env.sleep(timedelta(days=4, hours=1))
+    await handle.execute_update(DealHandoffWorkflow.intro, IntroUpdate(action=IntroAction.SCHEDULED))
+    await env.sleep(timedelta(days=3))
+    await _lose(handle)
+    return [("people_rules_returned", handle)]
+
+
 async def governance(env: WorkflowEnvironment, client: Client, task_queue: str) -> Recorded:
     handle = await client.start_workflow(
         MonthlyGovernanceWorkflow.run, GovernanceInput(), id=f"governance-{uuid.uuid4().hex[:6]}", task_queue=task_queue
@@ -266,6 +291,8 @@ SCENARIOS = {
     "local_steps": Scenario(local_steps),
     "local_steps_pre_close": Scenario(local_steps_pre_close),
     "timers_never_cancelled": Scenario(timers_never_cancelled),
+    "people_rules": Scenario(people_rules),
+    "people_rules_returned": Scenario(people_rules_returned),
 }
 
 
