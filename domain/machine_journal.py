@@ -53,7 +53,7 @@ class Journal:
         deal's names where it had them and to role names where it had not."""
         s = self._state
         if s.people_rules:
-            audience = [Audience(place) for place in to if place != CUSTOMER]
+            audience = [place if isinstance(place, Audience) else Audience(place) for place in to if place != CUSTOMER]
             if not audience:
                 return
             s.notices += 1

@@ -94,7 +94,7 @@ def resolve(audience: list[Audience], people: DealPeople, directory: Directory, 
         fallback = directory.person(directory.revops) if directory.revops else None
         if fallback is not None:
             _add(found, _as_recipient(fallback), Audience.REVOPS)
-    return Resolution(recipients=list(found.values()), unresolved=unresolved)
+    return Resolution.model_construct(recipients=list(found.values()), unresolved=unresolved)
 
 
 def _add(found: dict[str, Recipient], recipient: Recipient, place: Audience) -> None:
@@ -103,8 +103,11 @@ def _add(found: dict[str, Recipient], recipient: Recipient, place: Audience) -> 
         existing.audience.append(place)
 
 
+_NEEDS_THE_AE = frozenset({Audience.AE, Audience.SALES_MANAGER, Audience.VP_SALES, Audience.SALES_TEAM})
+
+
 def _holders(place: Audience, people: DealPeople, d: Directory) -> list[Recipient | Person]:
-    ae = _lookup(people.ae, people.crm, d)
+    ae = _lookup(people.ae, people.crm, d) if place in _NEEDS_THE_AE else None
     ae_person = ae if isinstance(ae, Person) else None
     team = d.sales_team_of(ae_person.id) if ae_person else None
     match place:
@@ -158,7 +161,7 @@ def _lookup(given: str, crm: str, d: Directory) -> Recipient | Person | None:
     if person is not None:
         return person
     if looks_like_email(given):
-        return Recipient(id=given, email=given)
+        return Recipient.model_construct(id=given, email=given, name="", slack_id=None, timezone=None, audience=[])
     return None
 
 
@@ -194,11 +197,13 @@ def _cover(holder: Recipient | Person, d: Directory, day: date) -> Recipient:
 
 
 def _as_recipient(person: Person, covering_for: str | None = None) -> Recipient:
-    return Recipient(
+    # Built from a validated person: not validated again (a backtest resolves a great many).
+    return Recipient.model_construct(
         id=person.id,
         name=person.name,
         email=person.email,
         slack_id=person.slack_id,
         timezone=person.timezone,
         covering_for=covering_for,
+        audience=[],
     )

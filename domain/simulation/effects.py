@@ -26,6 +26,9 @@ from domain.recipients import Audience, resolve
 from domain.simulation.assignments import Assignments
 from domain.state import ChildKind
 
+# No directory: built once (a directory is validated as it is made, and a backtest runs thousands).
+NOBODY = Directory()
+
 # An answer from outside, applied at the instant it arrives.
 Reply = Callable[[datetime], None]
 
@@ -49,7 +52,7 @@ class SimulatedEffects:
         directory: Directory | None = None,
     ) -> None:
         self._machine = machine
-        self._directory = directory or Directory()
+        self._directory = directory if directory is not None else NOBODY
         self._children = children
         self._assignments = assignments
         self.usage = usage
