@@ -65,8 +65,15 @@ def deal(closed_at: datetime | None = None, **fields) -> Deal:
 
 
 async def start_handoff(
-    rig, deal: Deal, policy: Policy | None = None, document: HandoffDocument | None = None, won: bool = True
+    rig,
+    deal: Deal,
+    policy: Policy | None = None,
+    document: HandoffDocument | None = None,
+    won: bool = True,
+    task_timeout: timedelta | None = None,
 ) -> WorkflowHandle:
+    """`task_timeout`: shorter for a test that holds a local activity, whose workflow task the worker
+    keeps open (a query or a signal meanwhile waits for its heartbeat, at 80% of this)."""
     workflow_id = handoff_workflow_id(deal.crm, deal.deal_id)
     rig.started.append(workflow_id)
     return await rig.client.start_workflow(
@@ -74,4 +81,5 @@ async def start_handoff(
         HandoffInput(deal=deal, policy=policy or Policy(), document=document, won=won),
         id=workflow_id,
         task_queue=rig.task_queue,
+        task_timeout=task_timeout,
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
 import subprocess
 import sys
@@ -13,6 +15,7 @@ import yaml
 
 from cli.backtest_files import read_deals
 from cli.errors import UsageError
+from cli.main import main
 from domain.backtest.recorded import DealRecord, recorded
 from domain.backtest.replay import replay
 from domain.policy import Policy
@@ -64,6 +67,18 @@ UNTIL = "2026-03-04T20:00:00+00:00"
 
 
 def backtest(*args: str | Path) -> tuple[int, str, str]:
+    """`baton backtest` in this process (it runs no server; a process of its own costs ~2 s to start)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(["backtest", *map(str, args)])
+        except SystemExit as exit_:  # argparse refuses a bad option this way
+            code = int(exit_.code or 0)
+    return code, out.getvalue(), err.getvalue()
+
+
+def backtest_process(*args: str | Path) -> tuple[int, str, str]:
+    """The command as a user runs it, in its own process."""
     done = subprocess.run(
         [sys.executable, "-m", "cli.main", "backtest", *map(str, args)],
         cwd=ROOT,
@@ -105,7 +120,8 @@ def test_a_faster_intro_and_a_lower_ready_bar_side_by_side(files):
 
 def test_the_table_names_both_policies(files):
     deals, candidate = files
-    code, out, err = backtest("--file", deals, "--candidate", candidate, "--until", UNTIL)
+    # Once as a user runs it, in a process of its own; the other tests call the same command in process.
+    code, out, err = backtest_process("--file", deals, "--candidate", candidate, "--until", UNTIL)
     assert code == 0, err
     assert "current (default)" in out and "candidate (faster-intro)" in out
     assert any(

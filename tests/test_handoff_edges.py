@@ -30,6 +30,11 @@ pytestmark = pytest.mark.temporal
 LOST = StageChanged(stage="closedlost", kind=StageKind.LOST)
 
 
+# The fetch is a local activity: held, it keeps its workflow task open, and the worker heartbeats that
+# task at 80% of its timeout; what waits on the run (a query, a signal) waits that long each time.
+HELD = timedelta(seconds=2)
+
+
 def held_fetch() -> tuple[asyncio.Event, asyncio.Event, object]:
     """A CRM fetch that stays in flight until the test releases it: `fetching` is set once it runs."""
     fetching, release = asyncio.Event(), asyncio.Event()
@@ -46,7 +51,9 @@ def held_fetch() -> tuple[asyncio.Event, asyncio.Event, object]:
 async def test_a_loss_signalled_while_the_deal_is_fetched_ends_the_handoff_once_it_begins(rig_factory, env):
     fetching, release, fetch_deal = held_fetch()
     async with rig_factory(activities_override=[fetch_deal]) as rig:
-        handle = await start_handoff(rig, deal(closed_at=await env.get_current_time()), document=READY_DOCUMENT)
+        handle = await start_handoff(
+            rig, deal(closed_at=await env.get_current_time()), document=READY_DOCUMENT, task_timeout=HELD
+        )
         await asyncio.wait_for(fetching.wait(), timeout=10)
         # People's messages wait for the start; the CRM's signal is kept for it.
         with pytest.raises(WorkflowUpdateFailedError) as err:
@@ -64,7 +71,7 @@ async def test_a_win_signalled_while_a_pre_close_deal_is_fetched_starts_its_slas
     fetching, release, fetch_deal = held_fetch()
     async with rig_factory(activities_override=[fetch_deal]) as rig:
         now = await env.get_current_time()
-        handle = await start_handoff(rig, deal(closed_at=None, acv=150_000), won=False)
+        handle = await start_handoff(rig, deal(closed_at=None, acv=150_000), won=False, task_timeout=HELD)
         await asyncio.wait_for(fetching.wait(), timeout=10)
         state = await handle.query(DealHandoffWorkflow.state)
         won = state.deal.model_copy(update={"closed_at": now})

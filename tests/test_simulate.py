@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from cli.main import main
 from cli.simulate_cmd import STALLED, load_scenario, scenario_policy
 from cli.simulate_temporal import simulate as simulate_on_server
 from domain.simulation.simulator import simulate
@@ -26,6 +27,7 @@ SERVER = "temporal-test-server"
 
 
 def run_cli(*args: str | Path) -> tuple[int, list[dict], str]:
+    """The command as a user runs it: its own process (its exit, its interpreter teardown)."""
     done = subprocess.run(
         [sys.executable, "-m", "cli.main", "simulate", *map(str, args)],
         cwd=ROOT,
@@ -35,6 +37,17 @@ def run_cli(*args: str | Path) -> tuple[int, list[dict], str]:
     )
     lines = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
     return done.returncode, lines, done.stderr
+
+
+def run_main(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, list[dict], str]:
+    """The same command in this process, for a refusal that never reaches a simulation: the parser or
+    the scenario check answers before anything runs (a process of its own costs about 2 s to start)."""
+    try:
+        code = main(["simulate", *map(str, args)])
+    except SystemExit as exit_:  # argparse refuses a bad option this way
+        code = int(exit_.code or 0)
+    out, err = capsys.readouterr()
+    return code, [json.loads(line) for line in out.splitlines() if line.strip()], err
 
 
 def write(tmp_path: Path, scenario: dict, name: str = "scenario.yaml") -> Path:
@@ -104,24 +117,24 @@ def test_refused_messages_and_a_lost_deal_at_the_instant_two_slas_fall_due(tmp_p
         ({"horizon": "3bd"}, "horizon"),
     ],
 )
-def test_bad_scenario_exits_2_naming_the_field(tmp_path, change, named):
+def test_bad_scenario_exits_2_naming_the_field(tmp_path, capsys, change, named):
     scenario = yaml.safe_load(EXAMPLE.read_text())
     scenario.update(change)
-    code, lines, stderr = run_cli(write(tmp_path, scenario))
+    code, lines, stderr = run_main(capsys, write(tmp_path, scenario))
     assert code == 2 and lines == []
     assert named in stderr
 
 
-def test_a_file_that_is_not_yaml_exits_2(tmp_path):
+def test_a_file_that_is_not_yaml_exits_2(tmp_path, capsys):
     path = tmp_path / "binary.yaml"
     path.write_bytes(b"\xff\xfe\x00 not text")
-    code, lines, stderr = run_cli(path)
+    code, lines, stderr = run_main(capsys, path)
     assert code == 2 and lines == [] and "not YAML or JSON" in stderr
 
 
 @pytest.mark.parametrize("timeout", ["0", "-1", "soon", "inf"])
-def test_a_bad_timeout_is_refused(timeout):
-    code, lines, stderr = run_cli(EXAMPLE, "--temporal", "--timeout", timeout)
+def test_a_bad_timeout_is_refused(capsys, timeout):
+    code, lines, stderr = run_main(capsys, EXAMPLE, "--temporal", "--timeout", timeout)
     assert code == 2 and lines == [] and "--timeout" in stderr
 
 
