@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bench import backtest_deals
 from cli import simulate_cmd, simulate_temporal
+from cli.backtest_cmd import fewer_collections
 from cli.backtest_files import read_deals
 from domain.backtest.replay import replay
 from domain.backtest.report import compare, figures
@@ -65,7 +66,8 @@ def backtest_seconds(count: int) -> float:
         deals = read_deals(str(path))
         until = max(deal.deal.closed_at for deal in deals).replace(microsecond=0) + backtest_deals.SETTLE
         current, candidate = read_policy(None), parse_policy(CANDIDATE)
-        result = compare(figures(replay(deals, current, until)), figures(replay(deals, candidate, until)))
+        with fewer_collections():  # as `baton backtest` replays
+            result = compare(figures(replay(deals, current, until)), figures(replay(deals, candidate, until)))
         elapsed = time.perf_counter() - started
     assert result["current"]["handoffs"] == count
     return elapsed

@@ -9,7 +9,10 @@ message, time for the 30-day check). Prints, per SLA and overall, old against ne
 from __future__ import annotations
 
 import argparse
+import gc
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -45,13 +48,27 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """A replay makes a great many small objects that live until it ends (timelines, states): the
+    collector, run at its usual pace, spent a fifth of a backtest re-scanning them. Rarer young
+    collections for the replay; the process's own pace after."""
+    before = gc.get_threshold()
+    gc.set_threshold(100_000, before[1], before[2])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def run(args: argparse.Namespace) -> int:
     current, candidate = read_policy(policy_path(args.policy)), read_policy(args.candidate)
     deals, skipped = _deals(args)
     if not deals:
         raise UsageError("no handoffs to replay: nothing closed in that period (or the file is empty)")
     until = args.until or (max(_last(deal) for deal in deals) + SETTLING).replace(microsecond=0)
-    result = compare(figures(replay(deals, current, until)), figures(replay(deals, candidate, until)))
+    with fewer_collections():
+        result = compare(figures(replay(deals, current, until)), figures(replay(deals, candidate, until)))
     result["replayed"] = {"handoffs": len(deals), "skipped_without_facts": skipped, "until": until.isoformat()}
     print(json.dumps(result, indent=2) if args.json else render(result, current, candidate))
     return 0

@@ -162,7 +162,8 @@ class HandoffMachine:
         """Who the handoff knows by name or id: what a notice's places are resolved from."""
         s = self.state
         team = next((t for t in self.policy.teams if t.name == s.owners.cs_team), None)
-        return DealPeople(
+        # Built from the state's own values, so not validated again: every notice asks for it.
+        return DealPeople.model_construct(
             crm=s.deal.crm,
             ae=s.owners.ae,
             sales_manager=s.owners.sales_manager,

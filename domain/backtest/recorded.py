@@ -257,8 +257,11 @@ def _same_departure(previous: dict[str, Any] | None, message: dict[str, Any]) ->
 def _gated(entry: TimelineEntry) -> bool:
     """The win's own entries show the document was gated then: it came with the win."""
     d = entry.details
-    return (entry.kind is Kind.NOTIFIED and d.get("event") == "document_submitted") or (
-        entry.kind is Kind.MESSAGE and d.get("message") == "returned_to_sales"
+    return (
+        (entry.kind is Kind.NOTIFIED and d.get("event") == "document_submitted")
+        or (entry.kind is Kind.MESSAGE and d.get("message") == "returned_to_sales")
+        # Past the document at the win: it was submitted (a replay records no notices).
+        or (entry.kind is Kind.PHASE_CHANGED and d.get("phase") not in (None, "pre_close", "documenting"))
     )
 
 

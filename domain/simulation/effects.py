@@ -50,7 +50,11 @@ class SimulatedEffects:
         usage: UsageReport,
         reply: Callable[[Reply], None],
         directory: Directory | None = None,
+        notices: bool = True,
     ) -> None:
+        """`notices=False`: notices and introductions are not resolved nor recorded (a backtest, whose
+        figures come from the rules' state: the breaches and escalations, not who was told)."""
+        self._notices = notices
         self._machine = machine
         self._directory = directory if directory is not None else NOBODY
         self._children = children
@@ -63,10 +67,11 @@ class SimulatedEffects:
             case fx.Notify():
                 # Resolved at once, as the workflow's local step does within its task; a notice from a
                 # run before the people rules is on the timeline already.
-                if not effect.addressed:
+                if self._notices and not effect.addressed:
                     self._address(effect, now)
             case fx.Introduce():
-                self._introduce(effect, now)
+                if self._notices:
+                    self._introduce(effect, now)
             case fx.CreateCrmTask() | fx.ReleaseCommission():
                 pass
             case fx.AssignCsm():

@@ -55,6 +55,7 @@ class HandoffRun:
         document: HandoffDocument | None = None,
         won: bool = True,
         directory: Directory | None = None,
+        notices: bool = True,
     ) -> None:
         self.machine = HandoffMachine.new(workflow_id, deal, policy)
         self.refusals: list[Refusal] = []
@@ -65,7 +66,7 @@ class HandoffRun:
         self._inbox: list[Reply] = []  # signals to the handoff, applied by its loop
         self._replies: list[Reply] = []  # outside calls' answers, applied as they arrive
         self._effects = SimulatedEffects(
-            self.machine, self._children, assignments, usage, self._replies.append, directory
+            self.machine, self._children, assignments, usage, self._replies.append, directory, notices
         )
 
     @property
