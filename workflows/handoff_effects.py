@@ -9,27 +9,28 @@ from typing import Any, TypeVar, assert_never
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
-from temporalio.exceptions import TimeoutError as CallTimedOut
 
 with workflow.unsafe.imports_passed_through():
     from activities.crm import CommissionRelease, CrmActivities, CrmTask, CrmWriteResult, FetchDeal, FetchedDeal
-    from activities.introductions import IntroductionActivities
-    from activities.notify import NotifyActivities
-    from activities.recipients import RecipientActivities, ResolveRecipients
     from activities.store_activities import AssignCsm as AssignCsmRequest
     from activities.store_activities import CsmChoice, StoreActivities
     from domain import effects as fx
     from domain.csm_choice import assignment_day
     from domain.deal import Deal
     from domain.document import DocumentPatch
-    from domain.introductions import Introduction, compose
     from domain.machine import HandoffMachine
-    from domain.notifications import Notification
     from domain.policy import Policy
-    from domain.recipients import Audience, Recipient, Resolution
     from domain.state import ChildKind
     from domain.timeline import Kind
-    from workflows.call_policy import ATTEMPT_TIMEOUT, FETCH_DEAL_WITHIN, RETRY_THROUGH_OUTAGES, SIDE_EFFECT_WITHIN
+    from workflows.call_policy import (
+        ATTEMPT_TIMEOUT,
+        FETCH_DEAL_WITHIN,
+        GAVE_UP,
+        LOCAL_RETRY_WITHIN,
+        RETRY_THROUGH_OUTAGES,
+        SIDE_EFFECT_WITHIN,
+    )
+    from workflows.notices import NoticeSender
     from workflows.onboarding import OnboardingTransitionWorkflow
     from workflows.post_check import PostHandoffCheckWorkflow
 
@@ -42,16 +43,7 @@ with workflow.unsafe.imports_passed_through():
 # again: the fetch only reads, and the choice returns the CSM already chosen for the handoff. Runs
 # started before this keep their activities.
 LOCAL_STEPS = "local-fetch-and-csm-choice"
-# A local activity retried within this backoff waits in the worker, holding the workflow task open;
-# past it, the wait is a timer in the history. One second rides out a blip; anything longer (the CRM
-# or the database down) is waited out durably, and the workflow task is free for people's messages.
-LOCAL_RETRY_WITHIN = timedelta(seconds=1)
-
 Request = TypeVar("Request", FetchDeal, AssignCsmRequest)
-# What a call that gave up raises: an activity's failure comes wrapped in ActivityError; a local
-# activity's arrives as it is (the activity's own ApplicationError, or a TimeoutError).
-GAVE_UP = (ActivityError, ApplicationError, CallTimedOut)
-
 # The failure type sdk-core gives a cancel request whose target run is gone: the child had finished
 # (and its end had not reached the parent yet) or was never started.
 _CHILD_ALREADY_GONE = "ExternalWorkflowExecutionNotFound"
@@ -77,17 +69,14 @@ class EffectRunner:
         self._store_busy = False
         self._recording_stopped = False
         self._tasks: list[asyncio.Task[None]] = []
-        self._unaddressed: list[fx.Notify | fx.Introduce] = []
-        self._addressing = False
+        self._notices = NoticeSender(machine, policy, poke, self._background, self._failed)
 
     async def run(self, effect: fx.Effect) -> None:
         """Calls to outside systems run in the background; child workflows start (or end) before the
         next effect, so the machine hears of each child before anything else happens."""
         match effect:
-            case fx.Notify():
-                self._ask_notice(effect)
-            case fx.Introduce():
-                self._unaddressed.append(effect)
+            case fx.Notify() | fx.Introduce():
+                self._notices.ask(effect)
             case fx.CreateCrmTask():
                 self._background(self._crm_write(CrmActivities.create_task, self._task(effect), "task"))
             case fx.ReleaseCommission():
@@ -135,108 +124,9 @@ class EffectRunner:
             return carried, None, False
         return fetched.deal(), fetched.crm_document, fetched.crm_submitted
 
-    def _ask_notice(self, effect: fx.Notify) -> None:
-        if effect.addressed:
-            self._background(self._send(effect, effect.to, []))
-        else:
-            self._unaddressed.append(effect)
-
     def flush(self) -> None:
-        """After the effects of one instant: resolve the notices asked for (one local step for all of
-        them, in the order the rules asked), then send each. One resolve at a time, so notices reach
-        the timeline in the order they were asked for, whatever order outside calls finish in."""
-        if self._unaddressed and not self._addressing:
-            self._addressing = True
-            self._background(self._addresser())
-
-    async def _addresser(self) -> None:
-        try:
-            while self._unaddressed:
-                notices, self._unaddressed = self._unaddressed, []
-                await self._address(notices)
-        finally:
-            self._addressing = False
-
-    async def _address(self, items: list[fx.Notify | fx.Introduce]) -> None:
-        """The people holding each notice's (and introduction's) places today, from the directory as it
-        is now; each goes on the timeline with them, then out."""
-        request = ResolveRecipients(
-            notices=[_places(item) for item in items],
-            people=self._machine.people(),
-            day=assignment_day(workflow.now(), self._policy.calendar),
-        )
-        try:
-            resolutions: list[Resolution] = await workflow.execute_local_activity_method(
-                RecipientActivities.resolve_recipients,
-                request,
-                start_to_close_timeout=ATTEMPT_TIMEOUT,
-                schedule_to_close_timeout=SIDE_EFFECT_WITHIN,
-                retry_policy=RETRY_THROUGH_OUTAGES,
-                local_retry_threshold=LOCAL_RETRY_WITHIN,
-                summary="recipients: " + ", ".join(_what(item) for item in items),
-            )
-        except GAVE_UP as err:
-            for item in items:
-                self._machine.note(
-                    Kind.WARNING, workflow.now(), what="recipients of " + _what(item), error=str(err.cause or err)
-                )
-            self._poke()
-            return
-        sends: list[Coroutine[Any, Any, None]] = []
-        for item, resolution in zip(items, resolutions, strict=True):
-            if isinstance(item, fx.Notify):
-                self._machine.notice_addressed(item, resolution, workflow.now())
-                sends.append(self._send(item, resolution.ids, resolution.recipients))
-            else:
-                sends.append(self._send_introduction(item.introduction, resolution))
-        self._poke()
-        for send in sends:
-            self._background(send)
-
-    async def _send(self, effect: fx.Notify, to: list[str], recipients: list[Recipient]) -> None:
-        deal = self._machine.state.deal
-        note = Notification(
-            key=effect.key,
-            workflow_id=self._machine.state.workflow_id,
-            event=effect.event,
-            to=to,
-            subject=effect.subject,
-            text=effect.text,
-            details=effect.details,
-            recipients=recipients,
-            crm=deal.crm,
-            deal_id=deal.deal_id,
-            zone=self._policy.calendar.timezone,
-        )
-        try:
-            await workflow.execute_activity_method(
-                NotifyActivities.notify,
-                note,
-                start_to_close_timeout=ATTEMPT_TIMEOUT,
-                schedule_to_close_timeout=SIDE_EFFECT_WITHIN,
-                retry_policy=RETRY_THROUGH_OUTAGES,
-                summary=f"notify: {effect.event}",
-            )
-        except ActivityError as err:
-            self._failed(Kind.WARNING, "notify " + effect.event, err)
-
-    async def _send_introduction(self, intro: Introduction, resolution: Resolution) -> None:
-        """The e-mail composed for the people resolved (and on the timeline), then sent."""
-        outgoing = compose(intro, resolution.recipients)
-        self._machine.introduced(intro, outgoing, resolution, workflow.now())
-        if not outgoing.sendable:
-            return
-        try:
-            await workflow.execute_activity_method(
-                IntroductionActivities.send_introduction,
-                outgoing,
-                start_to_close_timeout=ATTEMPT_TIMEOUT,
-                schedule_to_close_timeout=SIDE_EFFECT_WITHIN,
-                retry_policy=RETRY_THROUGH_OUTAGES,
-                summary=f"introduction: {intro.style.value}",
-            )
-        except ActivityError as err:
-            self._failed(Kind.WARNING, "introduction " + intro.style.value, err)
+        """After the effects of one instant: their notices and introductions go out (notices.py)."""
+        self._notices.flush()
 
     def _task(self, effect: fx.CreateCrmTask) -> CrmTask:
         return CrmTask(
@@ -404,13 +294,3 @@ class EffectRunner:
         """An outside call that gave up: recorded on the timeline, and the handoff goes on."""
         self._machine.note(kind, workflow.now(), what=what, error=str(err.cause or err))
         self._poke()
-
-
-def _places(item: fx.Notify | fx.Introduce) -> list[Audience]:
-    if isinstance(item, fx.Notify):
-        return [Audience(place) for place in item.to]
-    return list(item.introduction.audience)
-
-
-def _what(item: fx.Notify | fx.Introduce) -> str:
-    return item.event if isinstance(item, fx.Notify) else "introduction " + item.introduction.style.value
