@@ -84,6 +84,7 @@ class DocumentGate:
                 [Audience.CSM],
                 "Handoff document ready for intake review",
                 f"{s.deal.account}: {quality.tier.value} ({quality.score}).",
+                h.due_of(SlaName.CSM_BRIEFED),
             )
         if quality.tier is Tier.GAPS and SlaName.AE_FOLLOW_UP not in s.deadlines:
             self._deadlines.plan(SlaName.AE_FOLLOW_UP, anchor=h.now)
@@ -93,7 +94,7 @@ class DocumentGate:
                 [Audience.CSM, Audience.AE],
                 "Handoff has gaps",
                 f"Missing or generic: {', '.join(missing)}.",
-                {"missing": missing},
+                {"missing": missing, **h.due_of(SlaName.AE_FOLLOW_UP)},
             )
         if quality.tier is Tier.READY:
             self._deadlines.meet(SlaName.AE_FOLLOW_UP)

@@ -37,6 +37,14 @@ class Handoff:
     def has_intro(self) -> bool:
         return SlaName.INTRO_SCHEDULED in self.profile.slas
 
+    def due_of(self, sla: SlaName) -> dict[str, str]:
+        """What a notice says is due and by when (`sla`, `due`), for an SLA still open; the sinks
+        show it in each recipient's own time zone. Nothing for runs from before the people rules."""
+        deadline = self.state.deadlines.get(sla)
+        if not self.state.people_rules or deadline is None or not deadline.open:
+            return {}
+        return {"sla": sla.value, "due": deadline.due.isoformat()}
+
     def refuse_if_ended(self) -> None:
         if self.state.ended:
             raise Refused(ErrorType.CLOSED, f"the handoff has ended ({self.state.outcome.value})")

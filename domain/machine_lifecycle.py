@@ -156,6 +156,7 @@ class Lifecycle:
             [Audience.AE],
             "Complete the handoff document",
             f"{s.deal.account} is won: complete its handoff document (score {self._score_text()}).",
+            h.due_of(SlaName.INTRO_SCHEDULED),
         )
         if s.approach and s.approach.extra_recipients:
             h.journal.notify(
@@ -182,6 +183,7 @@ class Lifecycle:
             [Audience.CS_LEAD],
             f"New handoff: {s.deal.account or s.deal.deal_id}",
             f"{s.deal.account} is won ({h.approach.value}): a CSM is assigned by rule unless you name one.",
+            h.due_of(SlaName.CSM_BRIEFED),
         )
         intro = s.deadlines.get(SlaName.INTRO_SCHEDULED)
         if intro is None:

@@ -69,6 +69,7 @@ class Ownership:
                 [Audience.SALES_MANAGER],
                 "AE left: assign a recovery owner",
                 f"The AE on {s.deal.account} has left; name a recovery owner within the SLA.",
+                h.due_of(SlaName.RECOVERY_OWNER),
             )
         if msg.recovery_owner:
             s.owners.recovery_owner = msg.recovery_owner
@@ -93,4 +94,5 @@ class Ownership:
             [Audience.CSM],
             "You own a new handoff",
             f"{h.state.deal.account} ({h.approach.value}) is yours: review its handoff document.",
+            h.due_of(SlaName.CSM_BRIEFED),
         )

@@ -14,7 +14,18 @@ from domain.scoring import Tier
 from domain.state import DeadlineStatus, Escalated, Phase
 from domain.timeline import Kind
 from tests.handoffs import GAPS_DOCUMENT, READY_DOCUMENT
-from tests.unit.machine_builders import CLOSE, CREATED, D, H, effects_of, entries, machine, notified, notified_people
+from tests.unit.machine_builders import (
+    CLOSE,
+    CREATED,
+    NY,
+    D,
+    H,
+    effects_of,
+    entries,
+    machine,
+    notified,
+    notified_people,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -101,7 +112,12 @@ def test_gaps_flag_the_missing_fields_and_start_a_24h_follow_up_that_a_fix_meets
     # reported as unresolved.
     assert notified_people(m, "gaps_flagged") == [["ae@example.com"]]
     assert entries(m, Kind.RECIPIENT_UNRESOLVED, event="gaps_flagged", place="csm")
-    assert flag.details == {"missing": ["success_criteria", "risks", "communication_preferences"]}
+    # What is due and by when (the sinks show it in each person's own zone): the follow-up.
+    assert flag.details == {
+        "missing": ["success_criteria", "risks", "communication_preferences"],
+        "sla": "ae_follow_up",
+        "due": (CLOSE + 24 * H).astimezone(NY).isoformat(),
+    }
 
     # A second submission of the same gaps neither restarts the follow-up nor flags again.
     m.apply_document(document(HandoffDocument(goals=GAPS_DOCUMENT.goals), submit=True), CLOSE + H)

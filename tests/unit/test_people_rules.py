@@ -111,3 +111,25 @@ def test_the_parent_tells_the_csm_of_the_handover_to_cs_and_the_child_no_longer_
         assert [n.to for n in told] == [["csm", "ae"]] and "75.0%" in told[0].text
     else:
         assert told == []
+
+
+def test_notices_say_what_is_due_and_by_when():
+    """Each notice that asks someone to act carries its SLA and due instant (the sinks show it in the
+    recipient's own zone); runs from before the people rules send theirs as they did."""
+    from domain.messages import AeDeparture
+
+    m = machine(READY_DOCUMENT)
+    m.csm_chosen("csm-mm-1", "mid-market", "next in the round robin", CLOSE)
+    m.apply_ae_departure(AeDeparture(by="sm@example.com"), CLOSE + H)
+    due = {n.event: n.details for n in effects_of(m, Notify)}
+    briefed = m.state.deadlines[SlaName.CSM_BRIEFED].due.isoformat()
+    assert due["csm_assigned"] == {"sla": "csm_briefed", "due": briefed}
+    assert due["handoff_won"] == {"sla": "csm_briefed", "due": briefed}
+    assert due["document_submitted"] == {"sla": "csm_briefed", "due": briefed}
+    assert due["document_assigned"]["sla"] == "intro_scheduled"
+    assert due["ae_departed"] == {
+        "sla": "recovery_owner",
+        "due": m.state.deadlines[SlaName.RECOVERY_OWNER].due.isoformat(),
+    }
+    old = machine(READY_DOCUMENT, people_rules=False)
+    assert all("due" not in n.details for n in effects_of(old, Notify))

@@ -79,7 +79,7 @@ def test_an_escalation_without_a_person_goes_to_the_role():
     m.tick(CLOSE + 72 * H)
     [escalated] = [e for e in m.state.escalations if e.sla is SlaName.CSM_BRIEFED]
     assert (escalated.to, escalated.person) == (Role.PARTNER_MANAGER, "")
-    [notice] = [n for n in effects_of(m, Notify) if n.details.get("sla") == "csm_briefed"]
+    [notice] = [n for n in effects_of(m, Notify) if n.event == "escalated" and n.details.get("sla") == "csm_briefed"]
     assert (notice.event, notice.to) == ("escalated", ["partner_manager"])
     # The default teams name no CS manager either: the notice goes to the role.
     [first_touch] = [e for e in m.state.escalations if e.sla is SlaName.CS_FIRST_TOUCH]
