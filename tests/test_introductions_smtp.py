@@ -6,17 +6,14 @@ no contact without an address is ever a recipient. Also the shipped templates re
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes
-from email.message import Message
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from activities.introductions import IntroductionActivities, Templates
 from activities.notify_sinks import EmailSink
 from activities.recipients import RecipientActivities
-from bench.stack import free_port
 from domain.approach_policy import IntroStyle
 from domain.directory import load_directory_text
 from domain.document import Contact, ContactRole, HandoffDocument
@@ -26,6 +23,7 @@ from domain.policy import Policy
 from domain.recipients import Audience, Recipient
 from tests.conftest import assert_eventually
 from tests.handoffs import READY_DOCUMENT, deal, start_handoff
+from tests.notify_stubs import SmtpStub
 from workflows.handoff import DealHandoffWorkflow
 
 DIRECTORY = load_directory_text((Path(__file__).parents[1] / "examples" / "directory.yaml").read_text())
@@ -57,34 +55,22 @@ SENDER = "baton@example.com"
 AT = datetime(2026, 3, 9, tzinfo=UTC)
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 Message accepted for delivery"
-
-
 @pytest.fixture
-def smtp():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    sink = EmailSink(host="127.0.0.1", port=controller.port, sender=SENDER, recipients_by_role={}, starttls=False)
-    yield inbox, [IntroductionActivities(sink).send_introduction, RecipientActivities(DIRECTORY).resolve_recipients]
-    controller.stop()
+def intro_mail(smtp: SmtpStub) -> tuple[SmtpStub, list]:
+    """The SMTP stub (tests/notify_stubs.py) and the activities that send introductions through it."""
+    sink = EmailSink(host="127.0.0.1", port=smtp.port, sender=SENDER, recipients_by_role={}, starttls=False)
+    return smtp, [IntroductionActivities(sink).send_introduction, RecipientActivities(DIRECTORY).resolve_recipients]
 
 
-def received(inbox: Inbox) -> tuple[list[str], Message]:
+def received(inbox: SmtpStub) -> tuple[list[str], EmailMessage]:
     assert len(inbox.messages) == 1, inbox.messages
-    sender, recipients, raw = inbox.messages[0]
-    assert sender == SENDER
-    return sorted(recipients), message_from_bytes(raw)
+    [sent] = inbox.messages
+    assert sent.mail_from == SENDER
+    return sorted(sent.rcpt_to), sent.message
 
 
-async def test_a_structured_close_emails_the_champion_with_the_csm_in_cc(rig_factory, env, smtp):
-    inbox, activities = smtp
+async def test_a_structured_close_emails_the_champion_with_the_csm_in_cc(rig_factory, env, intro_mail):
+    inbox, activities = intro_mail
     async with rig_factory(activities) as rig:
         now = await env.get_current_time()
         await start_handoff(rig, deal(closed_at=now, ae="61234567"), POLICY, document=DOCUMENT)
@@ -99,8 +85,8 @@ async def test_a_structured_close_emails_the_champion_with_the_csm_in_cc(rig_fac
     assert "Hi Dana," in body and DOCUMENT.goals in body and DOCUMENT.success_criteria in body
 
 
-async def test_a_white_glove_intro_scheduled_with_its_time_sends_the_invitation(rig_factory, env, smtp):
-    inbox, activities = smtp
+async def test_a_white_glove_intro_scheduled_with_its_time_sends_the_invitation(rig_factory, env, intro_mail):
+    inbox, activities = intro_mail
     async with rig_factory(activities) as rig:
         now = await env.get_current_time()
         handle = await start_handoff(rig, deal(closed_at=now, ae="61234567", acv=250_000), POLICY, document=DOCUMENT)

@@ -4,11 +4,8 @@
 from __future__ import annotations
 
 import json
-from email import message_from_bytes
 
 import httpx
-import pytest
-from aiosmtpd.controller import Controller
 
 from api.pages.link_delivery import DirectLinkSender
 from api.pages.settings import PageSettings
@@ -19,24 +16,6 @@ MARIA = Person(id="maria", name="María López", email="maria.lopez@example.com"
 LINK = "https://baton.example.com/signin/link?token=abc.def"
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp_server():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield inbox, controller.port
-    controller.stop()
-
-
 def slack_api(answers: list[dict], seen: list[httpx.Request]) -> httpx.AsyncClient:
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request)
@@ -45,14 +24,16 @@ def slack_api(answers: list[dict], seen: list[httpx.Request]) -> httpx.AsyncClie
     return httpx.AsyncClient(transport=httpx.MockTransport(handler))
 
 
-async def test_the_link_goes_by_email(smtp_server):
-    inbox, port = smtp_server
-    settings = PageSettings(smtp_host="127.0.0.1", smtp_port=port, smtp_from="baton@example.com", smtp_starttls=False)
+async def test_the_link_goes_by_email(smtp):
+    # The SMTP stub of tests/notify_stubs.py.
+    settings = PageSettings(
+        smtp_host="127.0.0.1", smtp_port=smtp.port, smtp_from="baton@example.com", smtp_starttls=False
+    )
     channels = await DirectLinkSender(settings).send(MARIA, LINK, 15)
     assert channels == ["email"]
-    sender, recipients, raw = inbox.messages[0]
-    message = message_from_bytes(raw)
-    assert sender == "baton@example.com" and recipients == ["maria.lopez@example.com"]
+    [sent] = smtp.messages
+    message = sent.message
+    assert sent.mail_from == "baton@example.com" and sent.rcpt_to == ["maria.lopez@example.com"]
     assert message["Subject"] == "Your Baton sign-in link" and message["Message-ID"]
     body = message.get_payload(decode=True).decode()
     assert LINK in body and "María López" in body and "15 minutes" in body
