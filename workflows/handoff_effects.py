@@ -69,7 +69,7 @@ class EffectRunner:
         self._store_busy = False
         self._recording_stopped = False
         self._tasks: list[asyncio.Task[None]] = []
-        self._notices = NoticeSender(machine, policy, poke, self._background, self._failed)
+        self._notices = NoticeSender(machine, policy, poke, self._background, self.side_effect)
 
     async def run(self, effect: fx.Effect) -> None:
         """Calls to outside systems run in the background; child workflows start (or end) before the
@@ -147,6 +147,13 @@ class EffectRunner:
         request: CrmTask | CommissionRelease,
         what: str,
     ) -> None:
+        await self.side_effect(method, request, f"CRM: {what}", Kind.CRM_WRITE_FAILED, f"CRM {what}")
+
+    async def side_effect(
+        self, method: Callable[..., Awaitable[Any]], request: Any, summary: str, kind: Kind, what: str
+    ) -> None:
+        """A call the handoff does not wait for (a notice, an introduction, a CRM write): retried through
+        outages for up to SIDE_EFFECT_WITHIN, then recorded on the timeline as given up (`kind`, `what`)."""
         try:
             await workflow.execute_activity_method(
                 method,
@@ -154,10 +161,10 @@ class EffectRunner:
                 start_to_close_timeout=ATTEMPT_TIMEOUT,
                 schedule_to_close_timeout=SIDE_EFFECT_WITHIN,
                 retry_policy=RETRY_THROUGH_OUTAGES,
-                summary=f"CRM: {what}",
+                summary=summary,
             )
         except ActivityError as err:
-            self._failed(Kind.CRM_WRITE_FAILED, f"CRM {what}", err)
+            self._failed(kind, what, err)
 
     async def _assign_csm(self, team_name: str) -> None:
         team = next(team for team in self._policy.teams if team.name == team_name)

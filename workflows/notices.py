@@ -8,11 +8,10 @@ the background: a notice through every sink, an introduction by e-mail.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from activities.introductions import IntroductionActivities
@@ -38,7 +37,8 @@ Outgoing = fx.Notify | fx.Introduce
 
 
 class NoticeSender:
-    """`background` runs a call without holding up the handoff; `failed` records one that gave up."""
+    """`background` runs a call without holding up the handoff; `side_effect` makes one such call and
+    records it on the timeline if it gives up (the effect runner's, shared with the CRM writes)."""
 
     def __init__(
         self,
@@ -46,13 +46,13 @@ class NoticeSender:
         policy: Policy,
         poke: Callable[[], None],
         background: Callable[[Coroutine[Any, Any, None]], None],
-        failed: Callable[[Kind, str, FailureError], None],
+        side_effect: Callable[[Callable[..., Awaitable[Any]], Any, str, Kind, str], Awaitable[None]],
     ) -> None:
         self._machine = machine
         self._policy = policy
         self._poke = poke
         self._background = background
-        self._failed = failed
+        self._side_effect = side_effect
         self._waiting: list[Outgoing] = []
         self._addressing = False
 
@@ -130,17 +130,9 @@ class NoticeSender:
             deal_id=deal.deal_id,
             zone=self._policy.calendar.timezone,
         )
-        try:
-            await workflow.execute_activity_method(
-                NotifyActivities.notify,
-                note,
-                start_to_close_timeout=ATTEMPT_TIMEOUT,
-                schedule_to_close_timeout=SIDE_EFFECT_WITHIN,
-                retry_policy=RETRY_THROUGH_OUTAGES,
-                summary=f"notify: {effect.event}",
-            )
-        except ActivityError as err:
-            self._failed(Kind.WARNING, "notify " + effect.event, err)
+        await self._side_effect(
+            NotifyActivities.notify, note, f"notify: {effect.event}", Kind.WARNING, "notify " + effect.event
+        )
 
     async def _send_introduction(self, intro: Introduction, resolution: Resolution) -> None:
         """The e-mail composed for the people resolved (and on the timeline), then sent."""
@@ -148,17 +140,14 @@ class NoticeSender:
         self._machine.introduced(intro, outgoing, resolution, workflow.now())
         if not outgoing.sendable:
             return
-        try:
-            await workflow.execute_activity_method(
-                IntroductionActivities.send_introduction,
-                outgoing,
-                start_to_close_timeout=ATTEMPT_TIMEOUT,
-                schedule_to_close_timeout=SIDE_EFFECT_WITHIN,
-                retry_policy=RETRY_THROUGH_OUTAGES,
-                summary=f"introduction: {intro.style.value}",
-            )
-        except ActivityError as err:
-            self._failed(Kind.WARNING, "introduction " + intro.style.value, err)
+        style = intro.style.value
+        await self._side_effect(
+            IntroductionActivities.send_introduction,
+            outgoing,
+            f"introduction: {style}",
+            Kind.WARNING,
+            f"introduction {style}",
+        )
 
 
 def _places(item: Outgoing) -> list[Audience]:
